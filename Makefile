@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: help install run test lint validate catalogs bench audit chat clean
+
+help:
+	@echo "make run       start the service (embedded Redis unless REDIS_URL is set), worker and simulator"
+	@echo "make test      set up a virtual environment and run lint and the whole test suite"
+	@echo "make validate  check every flow under flows/"
+	@echo "make bench     run the benchmark (results in bench/results/)"
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/bot i18n compile
+
+validate: $(STAMP)
+	$(BIN)/bot flows validate
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
+
+test: $(STAMP) catalogs lint
+	$(BIN)/bot flows validate
+	$(BIN)/python -m pytest
+
+run: $(STAMP) catalogs
+	$(BIN)/bot run
+
+chat: $(STAMP) catalogs
+	$(BIN)/bot chat
+
+bench: $(STAMP) catalogs
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	find locales -name '*.mo' -delete

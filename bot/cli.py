@@ -1,0 +1,21 @@
+"""The `bot` command: one click group, each area adds its sub-commands from its own module."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+@click.version_option(package_name="return-info-line")
+def main() -> None:
+    """Run, test and maintain the return information line."""
+
+
+def _register() -> None:
+    """Attach sub-commands; imported late so `bot --help` stays fast and modules stay small."""
+    from bot.cli_segments import segments
+
+    main.add_command(segments)
+
+
+_register()

@@ -1,0 +1,169 @@
+"""`_config.yaml` (settings, global commands, system texts, data lists) and `_staff.yaml`.
+
+The staff file holds what the facts brief does not give (desk addresses, opening hours of
+a given NGO, a WhatsApp number). Values still marked `TODO` are reported as warnings so
+that a deployment knows what is left to fill in, and are never sent as if they were facts.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from bot.flow.model import Command, Settings, Text
+from bot.flow.nodes import parse_duration
+from bot.flow.problems import Collector, did_you_mean
+from bot.flow.yamlpos import YDict, YList
+
+COMMANDS = ("MENU", "BACK", "LANG", "HELP", "STOP", "START", "FORGET")
+
+SYSTEM_TEXTS = {
+    "welcome_back": "sent before the main menu when someone comes back after a long pause",
+    "not_understood": "sent before the options again when a reply matches none of them",
+    "invalid_answer": "sent when an answer is not of the kind asked and no retry text is set",
+    "too_many_retries": "sent when someone gave too many unusable answers to a question",
+    "menu_footer": "the last line of every menu outside the main flow",
+    "language_prompt": "the question above the language menu",
+    "language_set": "confirms the new language",
+    "stopped": "confirms STOP",
+    "started": "confirms START",
+    "forget_confirm": "asks to confirm FORGET",
+    "forgotten": "confirms that everything was erased",
+    "forget_cancelled": "sent when FORGET was not confirmed",
+    "loop_guard": "sent when a flow would send too many messages without a reply",
+    "yes_words": "comma-separated words that mean yes",
+    "no_words": "comma-separated words that mean no",
+    "unavailable": "sent when the service has a technical problem",
+}
+
+SETTINGS = {
+    "default_language": "the language used before the person chooses one",
+    "languages": "the languages offered in the language menu",
+    "main_flow": "the flow of the main menu",
+    "help_flow": "the flow HELP starts (optional)",
+    "session_timeout": "after this pause (e.g. 24h) the conversation restarts at the main menu",
+    "max_messages_per_turn": "loop guard: most messages sent for one inbound message",
+    "max_segments": "warn about texts longer than this many SMS segments",
+    "numbering_system": "per language, the digits used in replies (e.g. fa: arabext)",
+}
+
+_TODO = re.compile(r"TODO|<[^>]*>|\bXXX\b")
+
+
+def _settings(data: YDict | None, out: Collector) -> Settings:
+    if data is None:
+        return Settings()
+    if not isinstance(data, YDict):
+        out.error((1, 1), '"settings" must be a block of fields')
+        return Settings()
+    values: dict = {}
+    for key, value in data.items():
+        pos = data.val_pos[key]
+        if key not in SETTINGS:
+            out.error(data.key_pos[key], f'unknown setting "{key}"{did_you_mean(key, SETTINGS)}')
+        elif key == "languages":
+            if not isinstance(value, YList) or not value:
+                out.error(pos, '"languages" must be a list of language codes such as [en, fr]')
+            else:
+                values[key] = tuple(str(v) for v in value)
+        elif key == "session_timeout":
+            seconds = parse_duration(str(value))
+            if seconds is None:
+                out.error(pos, f'"session_timeout" must look like 30m, 12h or 2d, not "{value}"')
+            else:
+                values[key] = seconds
+        elif key in ("max_messages_per_turn", "max_segments"):
+            try:
+                values[key] = int(str(value))
+            except ValueError:
+                out.error(pos, f'"{key}" must be a whole number, not "{value}"')
+        elif key == "numbering_system":
+            if not isinstance(value, YDict):
+                out.error(pos, '"numbering_system" must map languages to systems, e.g. fa: arabext')
+            else:
+                values[key] = MappingProxyType({k: str(v) for k, v in value.items()})
+        else:
+            values[key] = str(value)
+    settings = Settings(**values)
+    if settings.default_language not in settings.languages:
+        out.error(
+            data.at("default_language"),
+            f'the default language "{settings.default_language}" is not in "languages"',
+        )
+    return settings
+
+
+def _texts(data, section: str, known: dict, out: Collector, where: str) -> dict[str, Text]:
+    texts: dict[str, Text] = {}
+    if data is None:
+        data = YDict()
+    if not isinstance(data, YDict):
+        out.error((1, 1), f'"{section}" must be a block of fields')
+        return texts
+    for key, value in data.items():
+        if key not in known:
+            out.error(
+                data.key_pos[key], f'unknown {section} entry "{key}"{did_you_mean(key, known)}'
+            )
+            continue
+        if not isinstance(value, str) or not value.strip():
+            out.error(data.val_pos[key], f'"{key}" must be a text')
+            continue
+        line, col = data.val_pos[key]
+        texts[key] = Text(value.strip(), line, col, f"{where}/{key}")
+    for key in known:
+        if key not in texts and key in SYSTEM_TEXTS.keys() | set(COMMANDS):
+            out.error(data.pos, f'"{section}" is missing "{key}" ({known[key]})')
+    return texts
+
+
+def parse_config(data, out: Collector):
+    """Settings, commands, system texts and lists from the parsed `_config.yaml`."""
+    if not isinstance(data, YDict):
+        out.error((1, 1), "_config.yaml must be a block with settings, commands, system, lists")
+        data = YDict()
+    for key in data:
+        if key not in ("settings", "commands", "system", "lists"):
+            out.error(data.key_pos[key], f'unknown section "{key}" in _config.yaml')
+    settings = _settings(data.get("settings"), out)
+    commands_doc = {c: f"words for {c}" for c in COMMANDS}
+    words = _texts(data.get("commands"), "commands", commands_doc, out, "_config/commands")
+    commands = {name: Command(name, text) for name, text in words.items()}
+    system = _texts(data.get("system"), "system", SYSTEM_TEXTS, out, "_config/system")
+    lists: dict[str, tuple[str, ...]] = {}
+    raw_lists = data.get("lists") or YDict()
+    if isinstance(raw_lists, YDict):
+        for key, value in raw_lists.items():
+            if not isinstance(value, YList):
+                out.error(raw_lists.val_pos[key], f'list "{key}" must be a list of values')
+                continue
+            lists[key] = tuple(str(v) for v in value if v is not None)
+    return settings, commands, system, lists
+
+
+def parse_staff(data, out: Collector) -> dict[str, str]:
+    """Staff values usable as `{name}` in every text; unfilled values are warned about."""
+    staff: dict[str, str] = {}
+    if data is None:
+        return staff
+    if not isinstance(data, YDict):
+        out.error((1, 1), "_staff.yaml must be a block of `name: value` lines")
+        return staff
+    for key, value in data.items():
+        pos = data.val_pos[key]
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
+            out.error(data.key_pos[key], f'"{key}": names must be lowercase words joined by _')
+            continue
+        if isinstance(value, YDict | YList):
+            out.error(pos, f'"{key}" must be a single text')
+            continue
+        text = "" if value is None else str(value).strip()
+        if not text or _TODO.search(text):
+            out.warn(pos, f'"{key}" is not filled in yet ({text or "empty"}): staff must set it')
+        staff[key] = text
+    return staff
+
+
+def is_unfilled(value: str) -> bool:
+    """True when a staff value is still a placeholder."""
+    return not value or bool(_TODO.search(value))

@@ -1,0 +1,172 @@
+"""The immutable objects a flow is parsed into, once, at load time.
+
+Nothing here does I/O. A `FlowSet` is what the engine runs; it is replaced as a whole
+when flows are reloaded, so a broken edit never half-replaces a working set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders(source: str) -> tuple[str, ...]:
+    """The `{name}` placeholders of a text, in order of appearance, without repeats."""
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(source)))
+
+
+def to_msgid(source: str) -> str:
+    """The gettext msgid of a flow text: `{name}` becomes `%(name)s`.
+
+    Catalogs use Python's %-format so that Babel's `python_format` checker and GNU
+    `msgfmt --check` both verify translators kept every placeholder. A literal `%` is
+    doubled only when the text has placeholders, because only then is the text formatted.
+    """
+    if not _PLACEHOLDER.search(source):
+        return source
+    return _PLACEHOLDER.sub(r"%(\1)s", source.replace("%", "%%"))
+
+
+@dataclass(frozen=True)
+class Text:
+    """A translatable text: the English source, its msgid and where it was written."""
+
+    source: str
+    line: int
+    col: int
+    where: str  # flow/node/field, the address translators see in the catalog comment
+
+    @property
+    def msgid(self) -> str:
+        return to_msgid(self.source)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return placeholders(self.source)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to go next: `node`, `flow` or `flow.node`; resolved to (flow, node) at load."""
+
+    raw: str
+    line: int
+    col: int
+    flow: str = ""
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class Node:
+    """Fields every node has."""
+
+    id: str
+    line: int
+    col: int
+
+    type = ""  # set by each node class
+    waits = False  # True for nodes that stop and wait for the person's reply
+
+    def texts(self) -> tuple[Text, ...]:
+        """Every translatable text of this node."""
+        return ()
+
+    def targets(self) -> tuple[Target, ...]:
+        """Every place this node can lead to."""
+        return ()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A numbered menu option."""
+
+    number: int
+    label: Text
+    synonyms: Text | None
+    target: Target
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed answer of a `choice` question: the value stored and how it is shown."""
+
+    value: str
+    label: Text
+    synonyms: Text | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One `when` of a branch."""
+
+    condition: object  # bot.flow.conditions.Expr
+    source: str
+    target: Target
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One YAML file: its nodes in file order, its start node and keywords."""
+
+    id: str
+    path: str
+    nodes: Mapping[str, Node]
+    start: str
+    keywords: tuple[str, ...] = ()
+    keyword_pos: tuple[tuple[int, int], ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A global command (MENU, BACK, ...) with its words in the base language."""
+
+    name: str
+    words: Text
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service-wide settings from `_config.yaml`; every duration is in seconds."""
+
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    main_flow: str = "main"
+    help_flow: str = ""
+    session_timeout: int = 24 * 3600
+    max_messages_per_turn: int = 10
+    max_segments: int = 3
+    numbering_system: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class FlowSet:
+    """Everything the engine needs: flows, settings, global commands, system texts, data."""
+
+    flows: Mapping[str, Flow]
+    settings: Settings
+    commands: Mapping[str, Command]
+    system: Mapping[str, Text]
+    lists: Mapping[str, tuple[str, ...]]
+    staff: Mapping[str, str]
+
+    def node(self, flow: str, node: str) -> Node:
+        """The node `node` of flow `flow`."""
+        return self.flows[flow].nodes[node]
+
+    def all_texts(self) -> list[Text]:
+        """Every translatable text, in file order: what the catalog extractor pulls."""
+        texts: list[Text] = list(self.system.values())
+        texts += [c.words for c in self.commands.values()]
+        for flow in self.flows.values():
+            for node in flow.nodes.values():
+                texts.extend(node.texts())
+        return texts

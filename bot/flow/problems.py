@@ -1,0 +1,54 @@
+"""Problems found in flow files, each pinned to `file:line:col` so staff fix them in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One error or warning, with a 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+
+class FlowError(Exception):
+    """Raised when flows cannot be loaded; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        errors = [p for p in self.problems if p.severity == ERROR]
+        super().__init__("\n".join(str(p) for p in errors) or "flows have errors")
+
+
+def did_you_mean(word: str, known: list[str] | tuple[str, ...] | set[str]) -> str:
+    """A ' (did you mean "x"?)' hint, or an empty string when nothing is close."""
+    close = get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+class Collector:
+    """Collects problems for one file; the parsers call `error` and `warn` and go on."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def error(self, pos: tuple[int, int], message: str) -> None:
+        """Record an error at a (line, col) position."""
+        self.problems.append(Problem(self.path, pos[0], pos[1], ERROR, message))
+
+    def warn(self, pos: tuple[int, int], message: str) -> None:
+        """Record a warning at a (line, col) position."""
+        self.problems.append(Problem(self.path, pos[0], pos[1], WARNING, message))

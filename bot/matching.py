@@ -1,0 +1,125 @@
+"""Reading what people actually type: digits in any script, labels with typos, stray emoji.
+
+Real replies look like ` 1.`, `#1`, `۲`, `١)`, `２`, `Eligible??`, `eligable`, `Menü`,
+`منو 🙏`. Everything here is pure and works on any script.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+# Arabic-script letters that Persian and Arabic keyboards type differently.
+_FOLD = str.maketrans(
+    {
+        "ي": "ی",  # Arabic yeh -> Farsi yeh
+        "ى": "ی",  # alef maksura
+        "ك": "ک",  # Arabic kaf -> keheh
+        "ة": "ه",
+        "ۀ": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ـ": None,  # tatweel
+        "\u200c": None,  # zero-width non-joiner
+        "\u200d": None,  # zero-width joiner
+        "\u200e": None,  # left-to-right mark
+        "\u200f": None,  # right-to-left mark
+        "\u2066": None,  # bidi isolates
+        "\u2067": None,
+        "\u2068": None,
+        "\u2069": None,
+        "\u061c": None,  # Arabic letter mark
+    }
+)
+
+
+def ascii_digits(text: str) -> str:
+    """Replace every Unicode decimal digit (Persian, Arabic-Indic, full-width...) by 0-9."""
+    return "".join(
+        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text
+    )
+
+
+def _is_word_char(c: str) -> bool:
+    cat = unicodedata.category(c)
+    return cat[0] in ("L", "N", "M")
+
+
+def normalize(text: str) -> str:
+    """Fold a reply for comparison: NFKC, case, diacritics, script variants, edge noise."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_FOLD)
+    text = ascii_digits(text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    text = unicodedata.normalize("NFC", text)
+    words = re.split(r"\s+", text)
+    cleaned = ["".join(c if _is_word_char(c) or c in "'-" else " " for c in w) for w in words]
+    return " ".join(" ".join(cleaned).split()).strip("'- ")
+
+
+_NUMBER_REPLY = re.compile(r"^\s*[#(\[]?\s*(\d{1,3})\s*[.)\]:\-]?\s*$")
+
+
+def choice_number(text: str) -> int | None:
+    """The number of a reply such as `1`, ` 1.`, `1)`, `#1`, `۱`, `١` or `１`; else None."""
+    folded = ascii_digits(unicodedata.normalize("NFKC", text or ""))
+    folded = "".join(c for c in folded if unicodedata.category(c) not in ("So", "Sk", "Cf"))
+    m = _NUMBER_REPLY.match(folded)
+    return int(m.group(1)) if m else None
+
+
+def split_words(text: str) -> list[str]:
+    """The entries of a comma-separated list of words, as written (`yes, y, ok`)."""
+    return [w.strip() for w in re.split(r"[,،;؛\n]", text or "") if w.strip()]
+
+
+def _max_typos(length: int) -> int:
+    if length <= 3:
+        return 0
+    if length <= 7:
+        return 1
+    return 2
+
+
+def best_match(reply: str, candidates: Iterable[tuple[str, object]]) -> object | None:
+    """The value of the candidate whose text matches the reply, allowing small typos.
+
+    `candidates` are (text, value) pairs. An exact match after `normalize` wins; otherwise
+    the closest text by rapidfuzz's Levenshtein distance, within 1 typo for short words and 2
+    for long ones, and only when no other candidate with a different value is as close.
+    A reply that contains a whole multi-word candidate (e.g. "I want to talk to a
+    counsellor") matches it too.
+    """
+    query = normalize(reply)
+    if not query:
+        return None
+    table: dict[str, object] = {}
+    for text, value in candidates:
+        key = normalize(text)
+        if key and key not in table:
+            table[key] = value
+    if query in table:
+        return table[query]
+    scored = process.extract(
+        query, list(table), scorer=Levenshtein.distance, limit=None, score_cutoff=2
+    )
+    scored = [(k, d) for k, d, _ in scored if d <= _max_typos(max(len(query), len(k)))]
+    if scored:
+        scored.sort(key=lambda kd: kd[1])
+        best = scored[0][1]
+        values = [table[k] for k, d in scored if d == best]
+        return values[0] if all(v == values[0] for v in values) else None
+    words = f" {query} "
+    values = [v for k, v in table.items() if " " in k and f" {k} " in words]
+    if values and all(v == values[0] for v in values):
+        return values[0]
+    ratio = process.extractOne(query, list(table), scorer=fuzz.token_set_ratio, score_cutoff=92)
+    if ratio and len(ratio[0]) > 5:
+        return table[ratio[0]]
+    return None
