@@ -316,7 +316,8 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
     if settings.main_flow not in flows:
         config_out.error(
             (1, 1),
-            f'the main flow "{settings.main_flow}" does not exist{did_you_mean(settings.main_flow, flows)}',
+            f'the main flow "{settings.main_flow}" does not exist'
+            f"{did_you_mean(settings.main_flow, flows)}",
         )
     if settings.help_flow and settings.help_flow not in flows:
         config_out.error((1, 1), f'the help flow "{settings.help_flow}" does not exist')
