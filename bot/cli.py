@@ -13,9 +13,12 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; imported late so `bot --help` stays fast and modules stay small."""
+    from bot.cli_chat import chat
+    from bot.cli_flows import flows
     from bot.cli_segments import segments
 
-    main.add_command(segments)
+    for command in (chat, flows, segments):
+        main.add_command(command)
 
 
 _register()

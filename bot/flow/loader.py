@@ -213,7 +213,7 @@ def _check_graph(flows: dict[str, Flow], main: str, help_flow: str, outs: dict[s
 
 
 def _check_variables(flowset_parts, outs: dict[str, Collector], config_out: Collector):
-    flows, system, _commands, lists, staff = flowset_parts
+    flows, system, lists, staff = flowset_parts
     defined = set(staff)
     for flow in flows.values():
         for node in flow.nodes.values():
