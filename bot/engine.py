@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from babel import Locale, UnknownLocaleError
+
 from bot.flow import conditions
 from bot.flow.model import FlowSet, Node, Target, Text
 from bot.flow.nodes import Action, Branch, End, Goto, Menu, Message, Question, parse_duration
@@ -68,16 +70,25 @@ class Turn:
 
 
 class PlainTranslator:
-    """No catalogs: English texts, language codes as names. Real ones live in bot.i18n."""
+    """No catalogs: English texts; names of languages and countries from Babel's CLDR data.
+
+    The catalog translator in bot.i18n extends this; the engine only needs these methods.
+    """
 
     def gettext(self, lang: str, msgid: str) -> str:
         return msgid
 
     def language_name(self, lang: str) -> str:
-        return lang
+        try:
+            return Locale.parse(lang).get_display_name(lang) or lang
+        except (ValueError, UnknownLocaleError):
+            return lang
 
     def territories(self, lang: str) -> Mapping[str, str]:
-        return {}
+        try:
+            return Locale.parse(lang).territories
+        except (ValueError, UnknownLocaleError):
+            return {}
 
     def number(self, lang: str, value: int) -> str:
         return str(value)
@@ -179,6 +190,7 @@ class Engine:
         """Handle one inbound message: the whole behaviour of the service lives here."""
         run = _Run(state.copy() if state else State())
         st = run.state
+        first_contact = not st.seen
         text = (inbound.text or "")[:MAX_INBOUND_CHARS]
         idle = now - st.seen if st.seen else 0
         returning = bool(st.seen) and idle > self.settings.session_timeout
@@ -215,7 +227,7 @@ class Engine:
         elif key in self.keywords:
             self.go(run, self.keywords[key], self.flows.flows[self.keywords[key]].start)
         else:
-            self.goto_main(run, welcome=True)
+            self.goto_main(run, welcome=first_contact)
         return self.finish(run)
 
     def finish(self, run: _Run) -> Turn:
@@ -335,13 +347,16 @@ class Engine:
     def answer(self, run: _Run, node: Node, text: str, payload: str | None) -> None:
         st = run.state
         if isinstance(node, Menu):
-            option = self.match_option(run, node, text, payload)
+            option = self.match_option(run, node, text, payload, fuzzy=False)
+            if option is None and normalize(text) in self.keywords:
+                flow = self.keywords[normalize(text)]
+                self.go(run, flow, self.flows.flows[flow].start)
+                return
+            if option is None:
+                option = best_match(text, self.option_pairs(run, node))
             if option is not None:
                 st.retries = 0
                 self.follow(run, option.target)
-            elif normalize(text) in self.keywords:
-                flow = self.keywords[normalize(text)]
-                self.go(run, flow, self.flows.flows[flow].start)
             else:
                 self.say(run, self.text(run, node.retry) or self.system(run, "not_understood"))
                 self.go(run, st.flow, node.id)
@@ -352,6 +367,11 @@ class Engine:
                 st.retries = 0
                 self.follow(run, node.next)
                 return
+            if normalize(text) in self.keywords:
+                st.retries = 0
+                flow = self.keywords[normalize(text)]
+                self.go(run, flow, self.flows.flows[flow].start)
+                return
             st.retries += 1
             if st.retries > node.max_retries:
                 st.retries = 0
@@ -361,13 +381,11 @@ class Engine:
                 else:
                     self.goto_main(run)
                 return
-            retry = self.text(run, node.retry) or self.system(run, "invalid_answer")
-            self.say(
-                run,
-                retry,
-                lines=self.choice_lines(run, node),
-                options=self.choice_options(run, node),
-            )
+            retry = self.text(run, node.retry)
+            if not retry:
+                retry = self.system(run, "invalid_answer") + "\n" + self.text(run, node.text)
+            lines, options = self.choice_lines(run, node), self.choice_options(run, node)
+            self.say(run, retry, lines=lines, options=options)
         elif isinstance(node, Action) and node.do == "choose_language":
             self.choose_language(run, text, payload, node)
         else:
@@ -384,7 +402,9 @@ class Engine:
                     pairs += [(w, option) for w in split_words(words)]
         return pairs
 
-    def match_option(self, run: _Run, node: Menu, text: str, payload: str | None):
+    def match_option(
+        self, run: _Run, node: Menu, text: str, payload: str | None, fuzzy: bool = True
+    ):
         if payload:
             for option in node.options:
                 if payload == f"{run.state.flow}.{node.id}:{option.number}":
@@ -392,7 +412,7 @@ class Engine:
         number = choice_number(text) if not payload else choice_number(payload)
         if number is not None:
             return next((o for o in node.options if o.number == number), None)
-        return best_match(text, self.option_pairs(run, node))
+        return best_match(text, self.option_pairs(run, node), fuzzy=fuzzy)
 
     def parse_answer(self, run: _Run, node: Question, text: str, payload: str | None):
         text = text.strip()

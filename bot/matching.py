@@ -87,7 +87,9 @@ def _max_typos(length: int) -> int:
     return 2
 
 
-def best_match(reply: str, candidates: Iterable[tuple[str, object]]) -> object | None:
+def best_match(
+    reply: str, candidates: Iterable[tuple[str, object]], fuzzy: bool = True
+) -> object | None:
     """The value of the candidate whose text matches the reply, allowing small typos.
 
     `candidates` are (text, value) pairs. An exact match after `normalize` wins; otherwise
@@ -106,6 +108,8 @@ def best_match(reply: str, candidates: Iterable[tuple[str, object]]) -> object |
             table[key] = value
     if query in table:
         return table[query]
+    if not fuzzy:
+        return None
     scored = process.extract(
         query, list(table), scorer=Levenshtein.distance, limit=None, score_cutoff=2
     )

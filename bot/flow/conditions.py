@@ -22,7 +22,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<num>-?\d+(?:\.\d+)?(?![\w]))
       | (?P<str>"[^"]*"|'[^']*')
-      | (?P<op>==|!=|<=|>=|=|<|>|\(|\)|\[|\]|,)
+      | (?P<op>==|!=|<=|>=|=>|=<|=|<|>|\(|\)|\[|\]|,)
       | (?P<word>[^\s()\[\],=!<>"']+)
     )""",
     re.VERBOSE,
@@ -184,6 +184,8 @@ class _Parser:
                 f'"{var}" needs a comparison, e.g. "{var} == yes" or "{var} is set"', pos
             )
         _, op, opos = self.take()
+        if op in ("=>", "=<"):
+            raise ConditionError(f'unknown comparison "{op}" (did you mean "{op[::-1]}"?)', opos)
         if op not in OPERATORS:
             raise ConditionError(
                 f'unknown comparison "{op}" (use one of: {", ".join(OPERATORS)}, in, is set)', opos

@@ -36,6 +36,8 @@ def _display(path: Path, root: Path) -> str:
 
 
 def _parse_flow(flow_id: str, path: str, data, out: Collector) -> Flow | None:
+    if data is None and out.problems:
+        return None  # a YAML syntax error, already reported
     if not isinstance(data, YDict):
         out.error((1, 1), 'a flow file must be a block with "nodes:" (and optional keywords)')
         return None
@@ -164,6 +166,8 @@ def _check_graph(flows: dict[str, Flow], main: str, help_flow: str, outs: dict[s
         seen.add(key)
         stack.extend(_edges(flows[key[0]].nodes[key[1]]))
     for flow in flows.values():
+        if any(p.severity == ERROR for p in outs[flow.id].problems):
+            continue  # unresolved targets would make every later node look unreachable
         if not any(k[0] == flow.id for k in seen):
             outs[flow.id].warn(
                 (1, 1),
@@ -280,9 +284,13 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
     if not config_path.exists():
         config_out.error((1, 1), f"{CONFIG_FILE} is missing: it holds languages and commands")
         return None, config_out.problems
-    settings, commands, system, lists = parse_config(
-        load(config_path.read_text(encoding="utf-8"), config_out), config_out
-    )
+    config_data = load(config_path.read_text(encoding="utf-8"), config_out)
+    settings, commands, system, lists = parse_config(config_data, config_out)
+
+    def setting_pos(key: str) -> tuple[int, int]:
+        block = config_data.get("settings") if isinstance(config_data, YDict) else None
+        return block.at(key) if isinstance(block, YDict) else (1, 1)
+
     staff_path = root / STAFF_FILE
     staff_out = Collector(_display(staff_path, root))
     staff: dict[str, str] = {}
@@ -313,14 +321,16 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
         out = outs[flow.id]
         nodes = {nid: _resolve_node(n, flow, flows, out) for nid, n in flow.nodes.items()}
         flows[flow.id] = dataclasses.replace(flow, nodes=MappingProxyType(nodes))
-    if settings.main_flow not in flows:
+    if settings.main_flow not in flows and settings.main_flow not in outs:
         config_out.error(
-            (1, 1),
+            setting_pos("main_flow"),
             f'the main flow "{settings.main_flow}" does not exist'
             f"{did_you_mean(settings.main_flow, flows)}",
         )
-    if settings.help_flow and settings.help_flow not in flows:
-        config_out.error((1, 1), f'the help flow "{settings.help_flow}" does not exist')
+    if settings.help_flow and settings.help_flow not in flows and settings.help_flow not in outs:
+        config_out.error(
+            setting_pos("help_flow"), f'the help flow "{settings.help_flow}" does not exist'
+        )
     _check_graph(flows, settings.main_flow, settings.help_flow, outs)
     _check_variables((flows, system, lists, staff), outs, config_out)
     _check_keywords(flows, commands, outs)

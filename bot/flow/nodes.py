@@ -166,7 +166,7 @@ class Menu(Node):
     @classmethod
     def parse(cls, ctx: Ctx, base: dict) -> Menu:
         ctx.require("text", "the question above the options")
-        ctx.require("options", "the choices, each with a label and goto")
+        ctx.require("options", "at least one choice, each with a label and goto")
         options, seen = [], {}
         for i, (item, pos) in enumerate(ctx.items("options"), start=1):
             _check_fields(item, ("label", "synonyms", "goto", "number"), "a menu option", ctx.out)

@@ -90,7 +90,7 @@ def load(text: str, out: Collector):
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
         hint = ""
-        if "\t" in text and "tab" in str(exc).lower():
+        if "\\t" in problem or "\t" in problem:
             hint = " (use spaces, not tabs, to indent)"
         elif "mapping values are not allowed" in problem:
             hint = ' (a text containing ": " must be put in quotes)'

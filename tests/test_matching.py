@@ -1,0 +1,75 @@
+"""Reading what people type."""
+
+import pytest
+
+from bot.matching import ascii_digits, best_match, choice_number, normalize, split_words
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1", 1),
+        (" 1.", 1),
+        ("1)", 1),
+        ("#1", 1),
+        ("۱", 1),
+        ("١", 1),
+        ("１", 1),
+        ("(2)", 2),
+        ("12", 12),
+        ("٣ ", 3),
+        ("1-", 1),
+        ("👍 2", 2),
+    ],
+)
+def test_choice_number(text, number):
+    assert choice_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["", "one", "1 2", "1.5", "abc1", "12345"])
+def test_not_a_choice_number(text):
+    assert choice_number(text) is None
+
+
+def test_ascii_digits_in_every_script():
+    assert ascii_digits("۰۱۲۳۴۵۶۷۸۹ ٠١٢٣٤٥٦٧٨٩ ０１２") == "0123456789 0123456789 012"
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("  MENU!! ", "menu"),
+        ("Menü", "menu"),
+        ("🙏 منو 🙏", "منو"),
+        ("كيف", "کیف"),
+        ("ＭＥＮＵ", "menu"),
+        ("მენიუ.", "მენიუ"),
+        ("Ս Ե Ր", "ս ե ր"),
+        ("\u2067منو\u2069", "منو"),
+    ],
+)
+def test_normalize(text, folded):
+    assert normalize(text) == folded
+
+
+def test_best_match_exact_typo_and_ambiguity():
+    pairs = [("eligible", "E"), ("counsellor", "C"), ("counselor", "C"), ("yes", "Y")]
+    assert best_match("Eligible?", pairs) == "E"
+    assert best_match("eligable", pairs) == "E"
+    assert best_match("councelor", pairs) == "C"
+    assert best_match("yse", pairs) is None  # too short for typos
+    assert best_match("eligable", pairs, fuzzy=False) is None
+    assert best_match("bat", [("bad", 1), ("cat", 2)]) is None
+
+
+def test_best_match_ambiguous_typo_is_refused():
+    assert best_match("housx", [("house", 1), ("housy", 2)]) is None
+
+
+def test_best_match_sentence_containing_a_label():
+    pairs = [("talk to a counsellor", "C"), ("am i eligible", "E")]
+    assert best_match("I want to talk to a counsellor please", pairs) == "C"
+
+
+def test_split_words_accepts_arabic_commas():
+    assert split_words("بله، آره, اوکی") == ["بله", "آره", "اوکی"]
