@@ -8,6 +8,7 @@ conversation can be tested and replayed without a server.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -228,6 +229,13 @@ class Engine:
             self.go(run, self.keywords[key], self.flows.flows[self.keywords[key]].start)
         else:
             self.goto_main(run, welcome=first_contact)
+        if first_contact and run.replies:
+            # Say which language we guessed, and how to change it, before anything else.
+            first = run.replies[0]
+            guess = self.tr.finish(first.lang, self.system(run, "language_guess"))
+            run.replies[0] = dataclasses.replace(
+                first, text=f"{guess}\n{first.text}", prompt=f"{guess}\n{first.prompt}".strip()
+            )
         return self.finish(run)
 
     def finish(self, run: _Run) -> Turn:
