@@ -30,9 +30,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot tests
 	$(BIN)/ruff format --check bot tests
 
-test: $(STAMP) catalogs lint
+test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate
 	$(BIN)/python -m pytest
+
+# Security: bandit scans bot/ (exceptions are justified inline with `# nosec`), pip-audit
+# checks the installed dependencies against PyPI's advisory data.
+audit: $(STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r bot
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 run: $(STAMP) catalogs
 	$(BIN)/bot run
