@@ -22,6 +22,13 @@ def flows() -> None:
 def validate(flows_dir: Path | None) -> None:
     """Report every problem in the flows as file:line:col; exit 1 on any error."""
     flowset, problems = read_flows(flows_dir or default_flows_dir())
+    if flowset is not None:
+        from bot.costs import oversized
+        from bot.engine import Engine
+        from bot.runtime import default_locales_dir, make_translator
+
+        engine = Engine(flowset, make_translator(flowset, default_locales_dir()))
+        problems = sorted(problems + oversized(engine))
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == ERROR for p in problems)
@@ -59,3 +66,25 @@ def test_transcripts(paths: tuple[Path, ...], flows_dir: Path | None, update: bo
     click.echo(f"{len(files) - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
+
+
+@flows.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def costs(flows_dir: Path | None, as_json: bool) -> None:
+    """SMS segments per language for the first contact and each main-menu option."""
+    import json
+
+    from bot.costs import main_path
+
+    rows = main_path(Runtime.load(flows_dir).engine)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    numbers = sorted({n for row in rows for n in row["options"]})
+    head = ["lang", "encoding", "welcome"] + [f"opt {n}" for n in numbers] + ["total"]
+    click.echo("  ".join(f"{h:>8}" for h in head))
+    for row in rows:
+        cells = [row["lang"], row["encoding"], row["first_contact"]]
+        cells += [row["options"].get(n, "") for n in numbers] + [row["total"]]
+        click.echo("  ".join(f"{c!s:>8}" for c in cells))

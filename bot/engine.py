@@ -100,10 +100,13 @@ class PlainTranslator:
 
 
 class _Vars(dict):
-    """Placeholder values; a variable not answered yet renders as an ellipsis, never a crash."""
+    """Placeholder values; a variable not answered yet renders as "...", never a crash.
+
+    Three dots, not the ellipsis character: that one is not GSM-7 and would double the cost.
+    """
 
     def __missing__(self, key):
-        return "…"
+        return "..."
 
 
 class _Run:
@@ -471,6 +474,16 @@ class Engine:
         if node.expect == "yes_no":
             return ()
         return tuple((str(i), self.text(run, c.label)) for i, c in enumerate(node.choices, 1))
+
+    # --- previews (for cost checks) ---------------------------------------------------
+
+    def preview(self, flow_id: str, node_id: str, lang: str) -> list[Reply]:
+        """What one node sends on its own in `lang` (answers not given yet show as "...")."""
+        run = _Run(State(flow=flow_id, lang=lang, seen=1))
+        node = self.flows.node(flow_id, node_id)
+        if not isinstance(node, Branch | Goto):
+            self.run_node(run, node)
+        return run.replies
 
     # --- running nodes ----------------------------------------------------------------
 
