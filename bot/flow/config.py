@@ -25,7 +25,7 @@ SYSTEM_TEXTS = {
     "menu_footer": "the last line of every menu outside the main flow",
     "language_prompt": "the question above the language menu",
     "language_set": "confirms the new language",
-    "language_guess": "first line of the very first reply: the language chosen and how to change it",
+    "language_guess": "first line of the first reply: the language chosen, how to change it",
     "stopped": "confirms STOP",
     "started": "confirms START",
     "forget_confirm": "asks to confirm FORGET",
