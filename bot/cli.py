@@ -16,8 +16,9 @@ def _register() -> None:
     from bot.cli_chat import chat
     from bot.cli_flows import flows
     from bot.cli_segments import segments
+    from bot.cli_service import run, worker
 
-    for command in (chat, flows, segments):
+    for command in (chat, flows, segments, run, worker):
         main.add_command(command)
 
 

@@ -1,0 +1,44 @@
+"""Every Redis key of the service, one function per key, the prefix in one place.
+
+Keys never contain a phone number: a conversation is named by its pseudonym (an HMAC of
+the number and channel, see bot.pseudonym). All keys of one conversation carry the
+pseudonym as a Redis Cluster hash tag, `{...}`, so that they live in one slot and one Lua
+script may touch them all when the store moves to a cluster. tests/test_keys.py spells
+every key out literally: changing a key is a data migration, never a refactor.
+"""
+
+from __future__ import annotations
+
+PREFIX = "bot:"
+"""The first characters of every key, so the service can share a Redis database."""
+
+
+def _tag(pseudonym: str) -> str:
+    if not pseudonym or any(c in pseudonym for c in "{}: "):
+        raise ValueError("a pseudonym is a short url-safe string without braces or colons")
+    return "{" + pseudonym + "}"
+
+
+def state_key(pseudonym: str) -> str:
+    """The conversation state: versioned JSON (bot.state), with a TTL."""
+    return f"{PREFIX}s:{_tag(pseudonym)}"
+
+
+def replies_key(pseudonym: str) -> str:
+    """The last few (MessageSid, replies) pairs, so a Twilio retry gets the same answer."""
+    return f"{PREFIX}r:{_tag(pseudonym)}"
+
+
+def lock_key(pseudonym: str) -> str:
+    """The per-conversation lock: one message of a person is processed at a time."""
+    return f"{PREFIX}l:{_tag(pseudonym)}"
+
+
+def conversation_keys(pseudonym: str) -> tuple[str, ...]:
+    """Every key that belongs to one conversation: what FORGET deletes."""
+    return (state_key(pseudonym), replies_key(pseudonym), lock_key(pseudonym))
+
+
+def delivery_stats_key(day: str) -> str:
+    """A hash of delivery-status counters for one UTC day (`YYYY-MM-DD`); no numbers."""
+    return f"{PREFIX}stats:delivery:{day}"

@@ -1,0 +1,63 @@
+"""Turn a Twilio address into a channel, a normalized number and a pseudonym.
+
+The pseudonym names a conversation in Redis and in logs. It is an HMAC of the channel and
+the E.164 number keyed with `BOT_SECRET_KEY`: without the key nobody can test whether a
+given number wrote to the service. The channel is part of the input, so the same number
+on SMS and on WhatsApp are two conversations (as they are two threads on the phone).
+Changing the key starts every conversation afresh.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import phonenumbers
+
+SMS = "sms"
+WHATSAPP = "whatsapp"
+PSEUDONYM_BYTES = 16
+"""Bytes of HMAC kept: 128 bits, 22 characters of base64url inside every key."""
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """`whatsapp:+32...` -> ("whatsapp", "+32..."); a plain number is an SMS address."""
+    address = (address or "").strip()
+    scheme, sep, rest = address.partition(":")
+    if sep and scheme.isalpha():
+        return scheme.lower(), rest.strip()
+    return SMS, address
+
+
+def normalize_number(number: str) -> str:
+    """E.164 when the number parses (`+32 470 00 00 00` -> `+32470000000`).
+
+    Twilio already sends E.164; short codes and alphanumeric senders do not parse and are
+    kept as they are (without spaces), so they still get a stable pseudonym.
+    """
+    raw = "".join((number or "").split())
+    candidate = raw if raw.startswith("+") else "+" + raw
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(parsed):
+        return raw
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize(address: str) -> tuple[str, str]:
+    """A Twilio `From` address -> (channel, normalized number)."""
+    channel, number = split_address(address)
+    return channel, normalize_number(number)
+
+
+def pseudonym(secret: str | bytes, channel: str, number: str) -> str:
+    """HMAC-SHA256 of `channel:number`, first 16 bytes, base64url without padding."""
+    if not secret:
+        raise ValueError("BOT_SECRET_KEY is empty: pseudonyms need a secret key")
+    key = secret.encode() if isinstance(secret, str) else secret
+    message = f"{channel}:{normalize_number(number)}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()[:PSEUDONYM_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

