@@ -15,10 +15,11 @@ def _register() -> None:
     """Attach sub-commands; imported late so `bot --help` stays fast and modules stay small."""
     from bot.cli_chat import chat
     from bot.cli_flows import flows
+    from bot.cli_i18n import i18n
     from bot.cli_segments import segments
     from bot.cli_service import run, worker
 
-    for command in (chat, flows, segments, run, worker):
+    for command in (chat, flows, i18n, segments, run, worker):
         main.add_command(command)
 
 

@@ -36,7 +36,12 @@ def make_translator(flows: FlowSet, locales_dir: Path | None):
         from bot.i18n.translator import CatalogTranslator
     except ImportError:  # pragma: no cover - only while the i18n package is absent
         return PlainTranslator()
-    return CatalogTranslator(locales_dir or default_locales_dir(), flows.settings.languages)
+    return CatalogTranslator(
+        locales_dir or default_locales_dir(),
+        flows.settings.languages,
+        default_language=flows.settings.default_language,
+        numbering_system=flows.settings.numbering_system,
+    )
 
 
 @dataclass

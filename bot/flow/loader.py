@@ -357,3 +357,10 @@ def load_flows(directory: str | Path) -> FlowSet:
     if flowset is None:
         raise FlowError(problems)
     return flowset
+
+
+def parse_flow_text(flow_id: str, path: str, text: str) -> tuple[Flow | None, list[Problem]]:
+    """Parse one flow file on its own, without cross-file checks (the catalog extractor's view)."""
+    out = Collector(path)
+    flow = _parse_flow(flow_id, path, load(text, out), out)
+    return flow, out.problems
