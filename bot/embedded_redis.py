@@ -30,7 +30,7 @@ DEFAULT_DIR = Path("var/redis")
 """Where `bot run` keeps the embedded Redis's data, pidfile and log."""
 START_TIMEOUT = 10.0
 """Seconds to wait for the server to answer PING after starting it."""
-SNAPSHOTS = "3600 1 300 100 60 10000"
+SNAPSHOTS = ((3600, 1), (300, 100), (60, 10000))
 """RDB snapshot rules when persisting: after N seconds if at least M keys changed."""
 
 
@@ -113,8 +113,13 @@ class EmbeddedRedis:
             "--logfile", str(self.logfile),
             "--dbfilename", "dump.rdb",
             "--appendonly", "no",
-            "--save", SNAPSHOTS if self.persist else "",
+            *self._save_args(),
         ]  # fmt: skip
+
+    def _save_args(self) -> list[str]:
+        if not self.persist:
+            return ["--save", ""]
+        return [arg for s, n in SNAPSHOTS for arg in ("--save", str(s), str(n))]
 
     def start(self) -> str:
         """Start the server and wait until it answers; returns its URL."""
