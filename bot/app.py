@@ -220,8 +220,10 @@ def _load_runtime(config: dict) -> Runtime:
             print(str(problem), file=sys.stderr)
         log.error("the flows in %s have errors; fix them (see above) and restart", flows_dir)
         raise
-    for problem in runtime.warnings:
-        log.warning("%s", problem)
+    if runtime.warnings:
+        log.warning(
+            "the flows have %d warning(s); `bot flows validate` lists them", len(runtime.warnings)
+        )
     return runtime
 
 

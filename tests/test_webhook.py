@@ -435,3 +435,14 @@ def test_redis_client_fails_fast(app):
     assert kwargs["socket_connect_timeout"] <= 0.5
     assert kwargs["retry"].get_retries() <= 1
     assert isinstance(client, redis_lib.Redis)
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from bot.app import SETTINGS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in section]
+    assert missing == []
