@@ -89,16 +89,18 @@ class Handled:
 
 
 def connect(url: str, timeout: float = 0.3) -> redis.Redis:
-    """A client that fails fast: short timeouts, one reconnect attempt, no backoff.
+    """A client that fails fast: short timeouts, one reconnect on a dropped connection.
 
     redis-py retries ten times with backoff by default, which would keep Twilio waiting
-    for seconds when Redis is down; the webhook must answer within a second instead.
+    for seconds when Redis is down; the webhook must answer within a second instead. A
+    timeout is not retried (it would only double the wait); a connection closed under us
+    (Redis restarted) is retried once, which the scripts tolerate (they are idempotent).
     """
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 

@@ -189,3 +189,20 @@ def test_scripts_reload_after_a_script_flush(redis):
     store.load_scripts()
     redis.script_flush()
     assert store.handle(P, "SM1", counting_step()).texts == ["turn 1"]
+
+
+def test_a_restarted_redis_is_reconnected_transparently(tmp_path):
+    from bot.embedded_redis import EmbeddedRedis, free_port
+    from bot.store import connect
+
+    server = EmbeddedRedis(tmp_path, port=free_port(), persist=True)
+    client = connect(server.start())
+    try:
+        store = make_store(client)
+        store.handle(P, "SM1", counting_step())
+        server.stop()  # the pooled connection is now dead
+        server.start()  # same port, state reloaded from the snapshot
+        assert store.handle(P, "SM2", counting_step()).texts == ["turn 2"]
+    finally:
+        client.close()
+        server.stop()

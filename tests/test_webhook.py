@@ -317,6 +317,20 @@ def test_redis_down_without_translations_is_still_a_reply(app_without_redis):
     assert "temporarily unavailable" in helper.texts(response)[0]
 
 
+def test_a_hung_redis_still_gets_an_answer(make_app):
+    import socket
+
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        app = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0", BOT_REDIS_TIMEOUT="0.05")
+        helper = TwilioHelper(app.test_client())
+        response = helper.sms("hi")
+    assert response.status_code == 200
+    assert "temporarily unavailable" in helper.texts(response)[0]
+
+
 def test_redis_down_status_callback_and_probes(app_without_redis):
     client = app_without_redis.test_client()
     assert client.get("/healthz").status_code == 200
