@@ -386,17 +386,17 @@ class Engine:
             st.retries += 1
             if st.retries > node.max_retries:
                 st.retries = 0
-                self.say(run, self.system(run, "too_many_retries"))
-                if node.on_fail:
+                if node.on_fail:  # the flow says what to do; its next node does the talking
                     self.follow(run, node.on_fail)
                 else:
+                    self.say(run, self.system(run, "too_many_retries"))
                     self.goto_main(run)
                 return
             retry = self.text(run, node.retry)
             if not retry:
                 retry = self.system(run, "invalid_answer") + "\n" + self.text(run, node.text)
             lines, options = self.choice_lines(run, node), self.choice_options(run, node)
-            self.say(run, retry, lines=lines, options=options)
+            self.say(run, retry, lines=lines, options=options, footer=self.footer(run))
         elif isinstance(node, Action) and node.do == "choose_language":
             self.choose_language(run, text, payload, node)
         else:
@@ -513,6 +513,12 @@ class Engine:
                 return
             flow_id, node_id = nxt.flow, nxt.node
 
+    def footer(self, run: _Run) -> str:
+        """How to go back, under every menu and question outside the main flow."""
+        if run.state.flow == self.settings.main_flow:
+            return ""
+        return self.system(run, "menu_footer")
+
     def run_node(self, run: _Run, node: Node) -> Target | None:
         """Execute one node; return where to go next, or None to stop and wait or end."""
         st = run.state
@@ -526,7 +532,7 @@ class Engine:
             here = f"{st.flow}.{node.id}"
             if not st.history or st.history[-1] != here:
                 st.history = ([*st.history, here])[-MAX_HISTORY:]
-            footer = "" if st.flow == self.settings.main_flow else self.system(run, "menu_footer")
+            footer = self.footer(run)
             lines = [
                 f"{self.number(run, o.number)}. {self.text(run, o.label)}" for o in node.options
             ]
@@ -543,6 +549,7 @@ class Engine:
                 self.text(run, node.text),
                 lines=self.choice_lines(run, node),
                 options=self.choice_options(run, node),
+                footer=self.footer(run),
             )
             return None
         if isinstance(node, Branch):
