@@ -18,9 +18,14 @@ ALLNODES = Path(__file__).parent / "data" / "allnodes"
 T0 = 1_700_000_000
 
 
+NO_CATALOGS = ALLNODES / "no-catalogs"  # English texts, CLDR names: what staff see untranslated
+
+
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(load_flows(ALLNODES), PlainTranslator())
+    from bot.runtime import Runtime
+
+    return Runtime.load(ALLNODES, NO_CATALOGS).engine
 
 
 def talk(engine: Engine, *messages: str, state: State | None = None, now: int = T0):
@@ -108,7 +113,7 @@ def test_idle_conversation_restarts_with_welcome_back(engine):
 def test_short_pause_keeps_the_position(engine):
     state = talk(engine, "hi", "1", "1").state
     turn = engine.step(state, Inbound("30"), T0 + 1800)
-    assert turn.texts == ["Are you an EU citizen? (yes/no)"]
+    assert turn.texts == ["Are you an EU citizen? (yes/no)\n0 Main menu"]
 
 
 def test_back_walks_the_menu_history(engine):
