@@ -101,7 +101,7 @@ def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
     return engine.tr.finish(lang, engine.tr.gettext(lang, msgid))
 
 
-def unavailable_text(engine: Engine, hint: str | None) -> str:
+def unavailable_text(engine: Engine, hint: str | None, key: str = "unavailable") -> str:
     """The `unavailable` system text in the hinted, the default and the first languages.
 
     Without Redis we do not know the person's language, so we write a few, most likely
@@ -111,7 +111,7 @@ def unavailable_text(engine: Engine, hint: str | None) -> str:
     langs = [hint, settings.default_language, *settings.languages]
     texts: list[str] = []
     for lang in dict.fromkeys(x for x in langs if x in settings.languages):
-        text = _translated(engine, lang, "unavailable")
+        text = _translated(engine, lang, key)
         if text not in texts:
             texts.append(text)
         if len(texts) >= UNAVAILABLE_LANGUAGES:
@@ -226,16 +226,16 @@ def inbound() -> Response:
         inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
         return engine.step(state, inbound, int(time.time()))
 
-    def sorry() -> Response:
+    def sorry(key: str = "unavailable") -> Response:
         guess = hint[0] or lang_hint(body, number, engine.settings.languages)
-        return twiml([unavailable_text(engine, guess)])
+        return twiml([unavailable_text(engine, guess, key)])
 
     try:
         key = pseudonym(current_app.config["BOT_SECRET_KEY"], channel, number)
         handled = service.store.handle(key, sid, step)
     except Busy:
         log.warning("inbound %s: conversation busy, asked to try again", channel)
-        return sorry()
+        return sorry("busy")
     except redis.RedisError as exc:
         log.error("inbound %s: Redis unavailable (%s)", channel, type(exc).__name__)
         return sorry()

@@ -354,13 +354,13 @@ def test_a_bug_in_a_turn_answers_unavailable_and_frees_the_lock(app, twilio, red
     assert not redis.exists(keys.lock_key(pseudonym(TEST_SECRET, "sms", SENDER)))
 
 
-def test_busy_conversation_answers_unavailable(make_app, redis):
+def test_busy_conversation_asks_to_send_again(make_app, redis):
     client = make_app(BOT_LOCK_WAIT_MS=30).test_client()
     redis.set(keys.lock_key(pseudonym(TEST_SECRET, "sms", SENDER)), "other", px=5000)
     helper = TwilioHelper(client)
     response = helper.sms("hi")
     assert response.status_code == 200
-    assert "temporarily unavailable" in helper.texts(response)[0]
+    assert "send this one again" in helper.texts(response)[0]
 
 
 def test_broken_flows_stop_startup_with_positions(make_app, tmp_path, capsys):

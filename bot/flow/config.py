@@ -35,6 +35,8 @@ SYSTEM_TEXTS = {
     "yes_words": "comma-separated words that mean yes",
     "no_words": "comma-separated words that mean no",
     "unavailable": "sent when the service has a technical problem",
+    "busy": "sent when two messages arrive at once and one must be sent again",
+    "media_only": "sent when a message has a picture or voice note but no text",
 }
 
 SETTINGS = {
