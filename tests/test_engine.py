@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine, Inbound, PlainTranslator
+from bot.engine import Engine, Inbound
 from bot.flow import load_flows
 from bot.flow.nodes import ACTIONS, REGISTRY
 from bot.state import State
