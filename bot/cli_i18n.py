@@ -30,10 +30,14 @@ HEADER_COMMENT = (
 
 def pybabel(*args: str) -> int:
     """Run one Babel command (`pybabel ARGS`) from the checkout's root; its exit status."""
-    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.frontend import BaseError, CommandLineInterface
 
     with contextlib.chdir(ROOT):
-        return CommandLineInterface().run(["pybabel", *args]) or 0
+        try:
+            return CommandLineInterface().run(["pybabel", *args]) or 0
+        except BaseError as exc:
+            click.echo(f"pybabel {args[0]}: {exc}", err=True)
+            return 1
 
 
 def _version() -> str:
@@ -44,14 +48,16 @@ def _version() -> str:
 
 
 def _settings():
-    """(languages, default language, every msgid of the flows) or Nones if flows are broken."""
+    """(languages, default language, {msgid: where} of every flow text) or Nones if broken."""
     from bot.flow import read_flows
 
     flowset, _problems = read_flows(default_flows_dir())
     if flowset is None:
         return None, None, None
-    msgids = list(dict.fromkeys(t.msgid for t in flowset.all_texts()))
-    return flowset.settings.languages, flowset.settings.default_language, msgids
+    texts: dict[str, str] = {}
+    for text in flowset.all_texts():
+        texts.setdefault(text.msgid, text.where)
+    return flowset.settings.languages, flowset.settings.default_language, texts
 
 
 @click.group()
@@ -76,8 +82,7 @@ def extract() -> None:
 
 
 @i18n.command()
-@click.option("--check", is_flag=True, help="Only report whether catalogs need updating.")
-def update(check: bool) -> None:
+def update() -> None:
     """Create missing catalogs (marked draft) and merge new texts into all (pybabel update)."""
     from bot.i18n.catalogs import custom_fields, keep_fields, mark_draft
     from bot.i18n.translator import catalog_path
@@ -88,23 +93,21 @@ def update(check: bool) -> None:
         click.echo("flows have errors (bot flows validate); updating existing catalogs only")
         languages = sorted(p.parent.parent.name for p in locales.glob("*/LC_MESSAGES/*.po"))
     status = 0
-    if not check:
-        for lang in languages:
-            path = catalog_path(locales, lang)
-            if not path.exists():
-                status |= pybabel(
-                    "init", "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages", "-l", lang
-                )
-                mark_draft(path)
+    for lang in languages:
+        path = catalog_path(locales, lang)
+        if not path.exists():
+            status |= pybabel(
+                "init", "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages", "-l", lang
+            )
+            mark_draft(path)
     kept = {
         path: custom_fields(path.read_text(encoding="utf-8"))
         for path in sorted(locales.glob("*/LC_MESSAGES/messages.po"))
     }
     args = ["update", "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages", "--previous"]
-    status |= pybabel(*args, *(["--check"] if check else []))
-    if not check:
-        for path, fields in kept.items():
-            keep_fields(path, fields)
+    status |= pybabel(*args)
+    for path, fields in kept.items():
+        keep_fields(path, fields)
     sys.exit(status)
 
 
@@ -124,15 +127,16 @@ def coverage(minimum: float, missing: bool) -> None:
     from bot.i18n.catalogs import coverage as count
     from bot.i18n.translator import language_name
 
-    languages, default, msgids = _settings()
+    languages, default, texts = _settings()
     if languages is None:
         with (ROOT / TEMPLATE).open("rb") as fh:
-            msgids = [m.id for m in read_po(fh) if m.id]
+            texts = {m.id: (m.auto_comments or [""])[0] for m in read_po(fh) if m.id}
         languages, default = None, "en"
         click.echo("flows have errors (bot flows validate): counting against messages.pot")
     locales = ROOT / LOCALES
     if languages is None:
         languages = sorted(p.parent.parent.name for p in locales.glob("*/LC_MESSAGES/*.po"))
+    msgids = list(texts)
     click.echo(f"{len(msgids)} texts in the flows, {len(languages)} languages")
     click.echo(f"{'lang':<5} {'name':<16} {'translated':>10} {'fuzzy':>6} {'missing':>8} {'%':>7}")
     below = []
@@ -148,9 +152,8 @@ def coverage(minimum: float, missing: bool) -> None:
         if result.percent < minimum:
             below.append(lang)
         if missing:
-            for msgid, where in result.untranslated:
-                place = f" [{where[0]}]" if where else ""
-                click.echo(f"      - {msgid!r}{place}")
+            for msgid in result.untranslated:
+                click.echo(f"      - {msgid!r} [{texts[msgid]}]")
     if below:
         click.echo(f"below {minimum:g}%: {', '.join(below)}")
         sys.exit(1)

@@ -123,7 +123,7 @@ class Coverage:
     fuzzy: int = 0
     base: bool = False
     exists: bool = True
-    untranslated: list[tuple[str, list[str]]] = field(default_factory=list)  # msgid, where
+    untranslated: list[str] = field(default_factory=list)  # msgids, fuzzy ones included
 
     @property
     def missing(self) -> int:
@@ -146,7 +146,7 @@ def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False
         return result
     if not path.exists():
         result.exists = False
-        result.untranslated = [(m, []) for m in msgids]
+        result.untranslated = list(msgids)
         return result
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=lang)
@@ -157,6 +157,5 @@ def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False
             continue
         if message is not None and message.string and message.fuzzy:
             result.fuzzy += 1
-        where = [c for c in (message.auto_comments if message else [])[:1]]
-        result.untranslated.append((msgid, where))
+        result.untranslated.append(msgid)
     return result

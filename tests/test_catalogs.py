@@ -1,0 +1,176 @@
+"""The shipped catalogs: valid for GNU gettext and Babel, honest about review, complete, and
+their command words never clash across languages."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po, write_po
+from click.testing import CliRunner
+
+from bot.cli import main as cli
+from bot.flow import load_flows
+from bot.i18n.catalogs import (
+    DRAFT,
+    REVIEW_STATUS,
+    coverage,
+    custom_fields,
+    header_fields,
+    keep_fields,
+    review_problem,
+)
+from bot.i18n.translator import CatalogTranslator, catalog_path
+from bot.matching import normalize, split_words
+from bot.runtime import ROOT
+
+LOCALES = ROOT / "locales"
+FLOWSET = load_flows(ROOT / "flows")
+LANGUAGES = FLOWSET.settings.languages
+CATALOGS = sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
+SHIPPED = ("en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps")
+
+
+def _ids(path: Path) -> str:
+    return path.parent.parent.name
+
+
+def test_every_language_of_the_service_has_a_catalog():
+    assert set(SHIPPED) <= set(LANGUAGES)
+    for lang in LANGUAGES:
+        assert catalog_path(LOCALES, lang).exists(), f"no catalog for {lang}: bot i18n update"
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=_ids)
+def test_gnu_msgfmt_check_passes(path):
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("GNU gettext's msgfmt is not installed (apt-get install gettext; .ci/run does)")
+    result = subprocess.run(
+        [msgfmt, "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=_ids)
+def test_babel_checkers_find_no_error(path):
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    problems = [f"{m.id!r}: {e}" for m, errors in catalog.check() for e in errors]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=_ids)
+def test_review_status_is_marked_and_consistent(path):
+    text = path.read_text(encoding="utf-8")
+    assert review_problem(text) is None, f"{path}: {review_problem(text)}"
+
+
+def test_a_catalog_claiming_review_must_name_the_reviewer():
+    text = (LOCALES / "fa" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    claimed = text.replace(f"{REVIEW_STATUS}: {DRAFT}", f"{REVIEW_STATUS}: reviewed")
+    assert "X-Reviewed-By" in review_problem(claimed)
+    signed = claimed.replace(
+        f"{REVIEW_STATUS}: reviewed\\n", f'{REVIEW_STATUS}: reviewed\\n"\n"X-Reviewed-By: A. N.\\n'
+    )
+    assert header_fields(signed)["X-Reviewed-By"] == "A. N."
+    assert review_problem(signed) is None
+    unmarked = text.replace(f"{REVIEW_STATUS}: {DRAFT}", "X-Other: x")
+    assert "missing" in review_problem(unmarked)
+
+
+def test_review_fields_survive_a_babel_rewrite(tmp_path):
+    """Babel drops header fields it does not know; `bot i18n update` puts them back."""
+    source = LOCALES / "ka" / "LC_MESSAGES" / "messages.po"
+    path = tmp_path / "messages.po"
+    fields = custom_fields(source.read_text(encoding="utf-8"))
+    assert fields[REVIEW_STATUS] == DRAFT
+    with source.open("rb") as fh:
+        catalog = read_po(fh)
+    out = BytesIO()
+    write_po(out, catalog)
+    path.write_bytes(out.getvalue())
+    assert REVIEW_STATUS not in custom_fields(path.read_text(encoding="utf-8"))
+    keep_fields(path, fields)
+    rewritten = path.read_text(encoding="utf-8")
+    assert custom_fields(rewritten) == fields
+    assert review_problem(rewritten) is None
+
+
+def test_template_holds_exactly_the_texts_of_the_flows():
+    with (LOCALES / "messages.pot").open("rb") as fh:
+        template = {m.id for m in read_po(fh) if m.id}
+    texts = {t.msgid for t in FLOWSET.all_texts()}
+    assert texts - template == set(), "run `bot i18n extract` then `bot i18n update`"
+    assert template - texts == set(), "run `bot i18n extract` then `bot i18n update`"
+
+
+@pytest.mark.parametrize("lang", [lang for lang in SHIPPED if lang != "en"])
+def test_every_flow_text_is_translated(lang):
+    msgids = list(dict.fromkeys(t.msgid for t in FLOWSET.all_texts()))
+    result = coverage(LOCALES, lang, msgids)
+    assert result.untranslated == [], f"{lang}: `bot i18n coverage --missing` lists them"
+
+
+def test_coverage_command_meets_a_threshold_and_fails_below_it():
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["i18n", "coverage", "--min", "100"])
+    assert ok.exit_code == 0, ok.output
+    assert "فارسی" in ok.output
+    assert "100.0%" in ok.output
+    below = runner.invoke(cli, ["i18n", "coverage", "--min", "100.5"])
+    assert below.exit_code == 1
+    assert "below 100.5%" in below.output
+
+
+def _words(tr: CatalogTranslator, text) -> dict[str, set[str]]:
+    return {
+        lang: {normalize(w) for w in split_words(tr.gettext(lang, text.msgid))} - {""}
+        for lang in LANGUAGES
+    }
+
+
+def test_command_words_never_mean_two_commands_in_any_language():
+    tr = CatalogTranslator(LOCALES, LANGUAGES)
+    owner: dict[str, str] = {}
+    clashes = []
+    for name, command in FLOWSET.commands.items():
+        for lang, words in _words(tr, command.words).items():
+            for word in words:
+                if owner.setdefault(word, name) != name:
+                    clashes.append(f"{lang} {word!r}: {owner[word]} and {name}")
+    assert not clashes, "\n".join(clashes)
+
+
+def test_yes_and_no_words_never_clash_with_each_other_or_with_commands():
+    tr = CatalogTranslator(LOCALES, LANGUAGES)
+    yes = set().union(*_words(tr, FLOWSET.system["yes_words"]).values())
+    no = set().union(*_words(tr, FLOWSET.system["no_words"]).values())
+    commands = set()
+    for command in FLOWSET.commands.values():
+        commands |= set().union(*_words(tr, command.words).values())
+    assert yes & no == set()
+    assert (yes | no) & commands == set()
+
+
+def test_every_language_has_its_own_command_words():
+    tr = CatalogTranslator(LOCALES, LANGUAGES)
+    for name, command in FLOWSET.commands.items():
+        english = {normalize(w) for w in split_words(command.words.source)}
+        for lang in LANGUAGES:
+            if lang == FLOWSET.settings.default_language:
+                continue
+            words = {normalize(w) for w in split_words(tr.gettext(lang, command.words.msgid))}
+            assert words - english, f"{lang} has no word of its own for {name}"
+
+
+def test_placeholders_are_kept_in_every_translation():
+    tr = CatalogTranslator(LOCALES, LANGUAGES)
+    for text, lang in itertools.product(FLOWSET.all_texts(), LANGUAGES):
+        translated = tr.gettext(lang, text.msgid)
+        for name in text.names:
+            assert f"%({name})s" in translated, f"{lang} {text.where}: %({name})s lost"
