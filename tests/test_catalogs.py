@@ -78,6 +78,8 @@ def test_a_catalog_claiming_review_must_name_the_reviewer():
         f"{REVIEW_STATUS}: reviewed\\n", f'{REVIEW_STATUS}: reviewed\\n"\n"X-Reviewed-By: A. N.\\n'
     )
     assert header_fields(signed)["X-Reviewed-By"] == "A. N."
+    assert "DRAFT" in review_problem(signed)
+    signed = "\n".join(line for line in signed.split("\n") if not line.startswith("# DRAFT:"))
     assert review_problem(signed) is None
     unmarked = text.replace(f"{REVIEW_STATUS}: {DRAFT}", "X-Other: x")
     assert "missing" in review_problem(unmarked)

@@ -102,13 +102,16 @@ def review_problem(text: str) -> str | None:
     """Why a catalog's review status is wrong, or None when it is consistent."""
     fields = header_fields(text)
     status = fields.get(REVIEW_STATUS, "")
+    draft_line = "# DRAFT:" in text.split('msgid ""', 1)[0]
     if status == DRAFT:
-        if "# DRAFT:" not in text.split('msgid ""', 1)[0]:
+        if not draft_line:
             return f"{REVIEW_STATUS} is {DRAFT} but the header comment has no '# DRAFT:' line"
         return None
     if status == REVIEWED:
         if not fields.get(REVIEWED_BY):
             return f"{REVIEW_STATUS} is {REVIEWED} but {REVIEWED_BY} does not name the reviewer"
+        if draft_line:
+            return f"{REVIEW_STATUS} is {REVIEWED} but the header comment still says '# DRAFT:'"
         return None
     return f"{REVIEW_STATUS} must be {DRAFT} or {REVIEWED}, not {status or 'missing'}"
 
