@@ -62,19 +62,42 @@ def test_persian_digits_and_arabic_indic_menu_numbers():
     assert lines[1].endswith(".٢")
 
 
-def test_digits_are_isolated_without_the_sentence_period():
-    assert (
-        isolate("به voluntaryreturn.be سر بزنید.") == f"به {LRI}voluntaryreturn.be{PDI} سر بزنید."
-    )
-    assert isolate("شماره 0800 32 745.") == f"شماره {LRI}0800 32 745{PDI}."
-    assert isolate("1. بله") == f"{LRI}1{PDI}. بله"
+@pytest.mark.parametrize(
+    ("logical", "isolated"),
+    [
+        ("شماره 0800 32 745.", f"شماره {LRI}0800 32 745{PDI}."),
+        ("مبلغ EUR 350 برای", f"مبلغ {LRI}EUR 350{PDI} برای"),
+        ("ساعت 9:00-12:30 و", f"ساعت {LRI}9:00-12:30{PDI} و"),
+        ("تماس +32 تماس", f"تماس {LRI}+32{PDI} تماس"),
+        ("به voluntaryreturn.be سر بزنید.", "به voluntaryreturn.be سر بزنید."),
+        ("ساعت 9:00 و 350 یورو", "ساعت 9:00 و 350 یورو"),
+        ("1. بله", "1. بله"),
+        ("١. نعم", "١. نعم"),
+        ("أرسل LANG الآن", "أرسل LANG الآن"),
+    ],
+)
+def test_only_runs_whose_order_can_break_are_isolated(logical, isolated):
+    assert isolate(logical) == isolated
+
+
+@pytest.mark.parametrize(
+    ("logical", "kept"),
+    [
+        ("به voluntaryreturn.be سر بزنید.", "voluntaryreturn.be"),
+        ("ساعت 9:00 و 350 یورو", "9:00"),
+        ("أرسل LANG الآن", "LANG"),
+    ],
+)
+def test_single_words_and_numbers_keep_their_order_without_isolates(logical, kept):
+    assert kept in shown(logical)
+    assert LRI not in isolate(logical)
 
 
 def test_lines_without_right_to_left_letters_are_left_alone():
     text = "Choose your language:\n1. English\n2. Français\n3. فارسی"
     lines = isolate(text).split("\n")
     assert lines[:3] == text.split("\n")[:3]
-    assert lines[3] == f"{LRI}3{PDI}. فارسی"
+    assert lines[3] == "3. فارسی"
 
 
 def test_isolating_twice_changes_nothing_and_never_nests():

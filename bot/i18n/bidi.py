@@ -1,18 +1,26 @@
-"""Right-to-left replies that stay readable on a phone: left-to-right runs in isolates.
+"""Right-to-left replies that stay readable on a phone: isolates where the order can break.
 
 In Persian, Arabic, Sorani or Pashto text, a phone number such as `0800 32 745` is shown as
 `745 32 0800` by the Unicode bidirectional algorithm (the spaces between the digit groups
-take the right-to-left direction), and a line that starts with a Latin word or a number
-followed by one is laid out left-to-right. Wrapping every left-to-right run (Latin words,
-URLs, number groups, amounts) in U+2066 LEFT-TO-RIGHT ISOLATE ... U+2069 POP DIRECTIONAL
-ISOLATE keeps each run in one piece and lets the surrounding text decide the direction.
+take the right-to-left direction); `EUR 350` becomes `350 EUR`, `+32` becomes `32+`, and a
+line that starts with a Latin word is laid out left-to-right. Wrapping such a left-to-right
+run in U+2066 LEFT-TO-RIGHT ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE keeps it in one piece,
+in its own order, and lets the surrounding text decide the direction.
 
-Menu numbers are isolated without their period: `1. text` then shows as `text .1`, the way
-right-to-left readers number lists (the period follows the number in reading order).
-A line that would still start with a left-to-right letter for an old renderer gets U+200F
-RIGHT-TO-LEFT MARK in front. Lines without any right-to-left letter (an untranslated line,
-a language name in the language menu) are left alone. Existing isolates are kept as they
-are, so `isolate` never nests or splits one and running it twice changes nothing.
+Only runs whose order can break are isolated: several words or number groups joined by
+spaces, a leading `+`, Arabic-Indic digits with separators, and digits next to letters, a
+dash or other punctuation (`9:00-12:30`: renderers differ on the dash). A single word
+(`Fedasil`, `LANG`, `voluntaryreturn.be`) or a single number (`350`, `9:00`, a menu number)
+already shows in its own order (`50%` shows as `%50`, as right-to-left readers write it).
+Each isolate costs two characters, and on SMS in UCS-2 (67 per segment) isolating every run
+pushed the Persian main menu from 3 to 4 segments.
+
+A line whose first strong letter is left-to-right (`2. IOM ...`, `Fedasil ...`) gets U+200F
+RIGHT-TO-LEFT MARK in front, so it is laid out right-to-left. Menu numbers are left outside
+isolates: `1. text` shows as `text .1`, the way right-to-left readers number lists. Lines
+without any right-to-left letter (an untranslated line, a language name in the language
+menu) are left alone. Existing isolates are kept as they are, so `isolate` never nests or
+splits one, and running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -98,13 +106,26 @@ def _arabic_digits_ltr(run: str) -> str:
     return "".join(c if _ltr(c) else c + LRM for c in run)
 
 
+def needs_isolate(run: str) -> bool:
+    """True when the bidi algorithm could reorder the pieces of this left-to-right run."""
+    if run[0] == "+" or any(c in _SPACES for c in run):
+        return True
+    classes = {unicodedata.bidirectional(c) for c in run}
+    if "AN" in classes:
+        return classes != {"AN"}
+    if "EN" in classes:
+        return "L" in classes or not classes <= {"EN", "CS", "ET"}
+    return False
+
+
 def _wrap_runs(text: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
         if _starts_run(text, i):
             j = _run_end(text, i)
-            out.append(f"{LRI}{_arabic_digits_ltr(text[i:j])}{PDI}")
+            run = text[i:j]
+            out.append(f"{LRI}{_arabic_digits_ltr(run)}{PDI}" if needs_isolate(run) else run)
             i = j
         else:
             out.append(text[i])
