@@ -168,7 +168,8 @@ class ConversationStore:
                 return int(code), raw
             if time.monotonic() + delay > deadline:
                 raise Busy("another message of this conversation is still being processed")
-            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+            # Jitter spreads out retries of concurrent messages; it protects nothing secret.
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311  # nosec B311
             delay = min(delay * 2, 0.1)
 
     def _unlock(self, lock: str, token: str) -> None:
