@@ -3,7 +3,9 @@
 Keys never contain a phone number: a conversation is named by its pseudonym (an HMAC of
 the number and channel, see bot.pseudonym). All keys of one conversation carry the
 pseudonym as a Redis Cluster hash tag, `{...}`, so that they live in one slot and one Lua
-script may touch them all when the store moves to a cluster. tests/test_keys.py spells
+script may touch them all when the store moves to a cluster (the scripts also touch two
+service-wide counters, `budget_key` and `limit_stats_key`: on a cluster those would move to
+a round trip of their own). tests/test_keys.py spells
 every key out literally: changing a key is a data migration, never a refactor.
 """
 
@@ -34,11 +36,37 @@ def lock_key(pseudonym: str) -> str:
     return f"{PREFIX}l:{_tag(pseudonym)}"
 
 
+def prefs_key(pseudonym: str) -> str:
+    """Language and STOP (bot.prefs), kept longer than the state; with a TTL."""
+    return f"{PREFIX}p:{_tag(pseudonym)}"
+
+
+def activity_key(pseudonym: str) -> str:
+    """Rate-limit window and loop detection (bot.limits): digests and times, short TTL."""
+    return f"{PREFIX}a:{_tag(pseudonym)}"
+
+
 def conversation_keys(pseudonym: str) -> tuple[str, ...]:
     """Every key that belongs to one conversation: what FORGET deletes."""
-    return (state_key(pseudonym), replies_key(pseudonym), lock_key(pseudonym))
+    return (
+        state_key(pseudonym),
+        replies_key(pseudonym),
+        lock_key(pseudonym),
+        prefs_key(pseudonym),
+        activity_key(pseudonym),
+    )
 
 
 def delivery_stats_key(day: str) -> str:
     """A hash of delivery-status counters for one UTC day (`YYYY-MM-DD`); no numbers."""
     return f"{PREFIX}stats:delivery:{day}"
+
+
+def limit_stats_key(day: str) -> str:
+    """A hash of counters for one UTC day: messages refused by a limit, loops; no numbers."""
+    return f"{PREFIX}stats:limits:{day}"
+
+
+def budget_key(day: str) -> str:
+    """The service's outbound segments for one UTC day, and whether staff were told."""
+    return f"{PREFIX}budget:{day}"

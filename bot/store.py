@@ -2,11 +2,15 @@
 
 A message costs two round trips in the common case, each one Lua script:
 
-1. `BEGIN` looks for a reply already sent for this MessageSid (a Twilio retry), else takes
-   the per-conversation lock (SET PX with a random token) and returns the state JSON.
-2. `COMMIT` writes the new state with its TTL, remembers the replies under the MessageSid
-   and releases the lock, but only while the token still owns it: a turn that outlived
-   its lock writes nothing and is run again on fresh state, so no update is ever lost.
+1. `BEGIN` looks for a reply already sent for this MessageSid (a Twilio retry); else counts
+   the arrival in the sender's rate-limit window and refuses a sender over the limit or
+   muted (bot.limits) without waiting for the lock; else takes the per-conversation lock
+   (SET PX with a random token) and returns the position, the preferences (bot.prefs) and
+   the sender's recent activity.
+2. `COMMIT` writes the position and the preferences, each with its TTL, the activity, the
+   replies under the MessageSid, adds the replies' segments to the day's budget and
+   releases the lock, but only while the token still owns it: a turn that outlived its
+   lock writes nothing and is run again on fresh state, so no update is ever lost.
 
 When the lock is held (two messages from one person at once) the second waits with a
 short backoff; after `lock_wait_ms` it gives up with `Busy` rather than write on top of
@@ -27,26 +31,58 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from bot import keys
+from bot import keys, limits, prefs
+from bot.limits import Activity, Arrival, Limits
 from bot.state import State
 
 KEEP_REPLIES = 3
 """How many recent (MessageSid, replies) pairs a conversation keeps for Twilio retries."""
 MAX_ATTEMPTS = 2
 """How many times a turn is run when its lock expired before it could commit."""
+STATS_TTL = 90 * 24 * 3600
+"""Seconds the daily counters of refused messages are kept."""
 
 BEGIN = """
 local seen = redis.call('LRANGE', KEYS[3], 0, -1)
 for i = 1, #seen, 2 do
   if seen[i] == ARGV[3] then return {2, seen[i + 1]} end
 end
+local now = tonumber(ARGV[5])
+local window = tonumber(ARGV[6])
+if ARGV[4] == '1' then
+  local start = tonumber(redis.call('HGET', KEYS[5], 'w') or '0')
+  if now - start >= window or now < start then
+    redis.call('HSET', KEYS[5], 'w', ARGV[5], 'n', 1)
+  else
+    redis.call('HINCRBY', KEYS[5], 'n', 1)
+  end
+  if redis.call('PTTL', KEYS[5]) < window then redis.call('PEXPIRE', KEYS[5], window) end
+end
+local count = tonumber(redis.call('HGET', KEYS[5], 'n') or '0')
+local refused, why = 0, ''
+if tonumber(redis.call('HGET', KEYS[5], 'm') or '0') > now then
+  refused, why = 4, 'muted'
+elseif tonumber(ARGV[7]) > 0 and count > tonumber(ARGV[7]) then
+  refused, why = 3, 'rate_limited'
+end
+if refused > 0 then
+  if ARGV[4] == '1' then
+    redis.call('HINCRBY', KEYS[6], why, 1)
+    redis.call('EXPIRE', KEYS[6], ARGV[8])
+  end
+  return {refused, tostring(count), redis.call('GET', KEYS[4]) or ''}
+end
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {0, ''} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {1, redis.call('GET', KEYS[2]) or ''}
+return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
+  redis.call('HGETALL', KEYS[5])}
 """
-"""KEYS: lock, state, replies. ARGV: token, lock ms, MessageSid.
-Returns {2, replies} for a known MessageSid, {0, ''} when locked, {1, state} when ours."""
+"""KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, lock ms,
+MessageSid, count (1 on the first call for a message, else 0), now ms, rate window ms, rate
+limit (0: none), stats TTL s. Returns {2, replies} for a known MessageSid; {3, count, prefs}
+over the rate limit, {4, count, prefs} when muted; {0, ''} when locked; {1, state, prefs,
+activity fields} when ours."""
 
 COMMIT = """
 local seen = redis.call('LRANGE', KEYS[3], 0, -1)
@@ -54,22 +90,56 @@ for i = 1, #seen, 2 do
   if seen[i] == ARGV[4] then return 1 end
 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if ARGV[8] == '-' then
+  redis.call('DEL', KEYS[4])
+elseif ARGV[8] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[8], 'EX', ARGV[9])
+end
 redis.call('RPUSH', KEYS[3], ARGV[4], ARGV[5])
 redis.call('LTRIM', KEYS[3], -2 * tonumber(ARGV[7]), -1)
 redis.call('EXPIRE', KEYS[3], ARGV[6])
+if #ARGV > 14 then
+  redis.call('HSET', KEYS[5], unpack(ARGV, 15))
+  redis.call('PEXPIRE', KEYS[5], ARGV[10])
+end
+local total
+if tonumber(ARGV[11]) > 0 then
+  total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[11])
+  redis.call('EXPIRE', KEYS[6], ARGV[12])
+else
+  total = tonumber(redis.call('HGET', KEYS[6], 'segments') or '0')
+end
+if ARGV[13] ~= '' then
+  redis.call('HINCRBY', KEYS[7], ARGV[13], 1)
+  redis.call('EXPIRE', KEYS[7], ARGV[14])
+end
 redis.call('DEL', KEYS[1])
-return 1
+return {1, total}
 """
-"""KEYS: lock, state, replies. ARGV: token, state JSON, state TTL s, MessageSid, replies
-JSON, replies TTL s, pairs kept. Returns 1 when written (or already written by a retried
-call), 0 when the lock was lost."""
+"""KEYS: lock, state, replies, prefs, activity, budget, limit stats. ARGV: token, state JSON
+('' leaves it), state TTL s, MessageSid, replies JSON, replies TTL s, pairs kept, prefs JSON
+('' leaves it, '-' deletes it), prefs TTL s, activity TTL ms, outbound units, budget TTL s,
+stats counter ('' none), stats TTL s, then the activity's field/value pairs. Returns
+{1, units spent today} when written, 1 when a retried call had already written it, 0 when
+the lock was lost."""
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 """KEYS: lock. ARGV: token. Frees the lock after a failed turn, only if still ours."""
+
+SPEND = """
+local total = tonumber(redis.call('HGET', KEYS[1], 'segments') or '0')
+local budget = tonumber(ARGV[2])
+if budget > 0 and total + tonumber(ARGV[1]) > budget then return {0, total} end
+total = redis.call('HINCRBY', KEYS[1], 'segments', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, total}
+"""
+"""KEYS: budget. ARGV: units, daily budget (0: none), budget TTL s. Spends the units only
+if the day stays within the budget; returns {1 spent / 0 refused, total}."""
 
 
 class Busy(Exception):
@@ -78,14 +148,24 @@ class Busy(Exception):
 
 @dataclass(frozen=True)
 class Handled:
-    """What one inbound message produced; `turn` is None for a Twilio retry (a duplicate)."""
+    """What one inbound message produced.
+
+    `turn` is None when no turn was run: a Twilio retry (a duplicate, `texts` are the
+    replies sent the first time) or a message refused by a limit (`refused` says which,
+    one of the verdicts in bot.limits; `lang` is the person's language if known).
+    `spent` is the day's outbound units after this message (-1 when unknown).
+    """
 
     texts: list[str]
     turn: Any | None
+    refused: str | None = None
+    lang: str | None = None
+    spent: int = -1
+    units: int = 0
 
     @property
     def duplicate(self) -> bool:
-        return self.turn is None
+        return self.turn is None and self.refused is None
 
 
 def connect(url: str, timeout: float = 0.3) -> redis.Redis:
@@ -104,6 +184,15 @@ def connect(url: str, timeout: float = 0.3) -> redis.Redis:
     )
 
 
+def _budget_key(at: float | None) -> str:
+    """Today's budget key, or the key of the day of `at` (seconds since the epoch)."""
+    return keys.budget_key(limits.day(int((time.time() if at is None else at) * 1000)))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class ConversationStore:
     """Reads, locks and writes conversation state; one instance per process, thread-safe."""
 
@@ -115,57 +204,114 @@ class ConversationStore:
         replies_ttl: int,
         lock_ttl_ms: int = 5000,
         lock_wait_ms: int = 3000,
+        prefs_ttl: int | None = None,
+        limits: Limits | None = None,
     ):
         self.redis = client
         self.state_ttl = int(state_ttl)
         self.replies_ttl = int(replies_ttl)
         self.lock_ttl_ms = int(lock_ttl_ms)
         self.lock_wait_ms = int(lock_wait_ms)
+        self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
+        self.limits = limits or Limits()
         self._begin = client.register_script(BEGIN)
         self._commit = client.register_script(COMMIT)
         self._release = client.register_script(RELEASE)
+        self._spend = client.register_script(SPEND)
 
     def load_scripts(self) -> None:
         """Send the scripts to Redis once, so the first message does not pay for it."""
-        for script in (self._begin, self._commit, self._release):
+        for script in (self._begin, self._commit, self._release, self._spend):
             script.sha = self.redis.script_load(script.script)
 
-    def handle(self, pseudonym: str, message_sid: str, step: Callable[[State | None], Any]):
+    def handle(
+        self,
+        pseudonym: str,
+        message_sid: str,
+        step: Callable[[State | None], Any],
+        arrival: Arrival | None = None,
+    ) -> Handled:
         """Run `step(state)` under the conversation lock and store what it returns.
 
         `step` gets the stored State (None for a new conversation) and returns an object
         with `.state` (the new State) and `.texts` (the replies), such as an engine Turn.
-        A MessageSid seen before returns its stored replies without running `step`.
+        A MessageSid seen before returns its stored replies without running `step`. With an
+        `arrival` the message is counted against the sender's limits: a refused message or
+        one that completes a loop returns `Handled.refused` and changes no state.
         Raises Busy, or redis.RedisError when Redis cannot be reached.
         """
-        names = (keys.lock_key(pseudonym), keys.state_key(pseudonym))
-        names += (keys.replies_key(pseudonym),)
+        at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
+        today = limits.day(at_ms)
+        names = (
+            keys.lock_key(pseudonym),
+            keys.state_key(pseudonym),
+            keys.replies_key(pseudonym),
+            keys.prefs_key(pseudonym),
+            keys.activity_key(pseudonym),
+        )
+        count = arrival is not None
         for _attempt in range(MAX_ATTEMPTS):
             token = secrets.token_urlsafe(12)
-            code, raw = self._acquire(names, token, message_sid)
+            reply = self._acquire(names, token, message_sid, at_ms, count)
+            count = False
+            code = int(reply[0])
             if code == 2:
-                return Handled(json.loads(raw), None)
+                return Handled(json.loads(reply[1]), None)
+            if code in (3, 4):
+                verdict = limits.MUTED if code == 4 else None
+                verdict = verdict or limits.rate_verdict(int(reply[1]), self.limits)
+                return Handled([], None, refused=verdict, lang=prefs.language(reply[2]))
+            state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
             try:
-                turn = step(State.from_json(raw) if raw else None)
+                turn = step(prefs.merge(state_raw, prefs_raw))
                 texts = list(turn.texts)
-                state_json = turn.state.to_json()
+                position, kept = prefs.split(turn.state)
+                preferences = kept or "-"
             except BaseException:
                 self._unlock(names[0], token)
                 raise
+            activity, stats, refused = None, "", None
+            if arrival is not None:
+                flat = [_text(x) for x in fields]
+                before = Activity.from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
+                activity = limits.observe(before, arrival, texts, self.limits)
+                if limits.is_loop(activity, arrival):
+                    # Drop the turn: a bot's message must not move the conversation or
+                    # trigger a callback, and any reply would feed the loop.
+                    texts, position, preferences = [], "", ""
+                    stats, refused, turn = "loop_detected", limits.LOOP, None
+            units = limits.outbound_units(arrival.channel if arrival else "sms", texts)
             replies = json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
-            args = [token, state_json, self.state_ttl, message_sid, replies, self.replies_ttl]
-            if self._commit(keys=names, args=[*args, KEEP_REPLIES]) == 1:
-                return Handled(texts, turn)
+            args = [token, position, self.state_ttl, message_sid, replies, self.replies_ttl]
+            args += [KEEP_REPLIES, preferences, self.prefs_ttl]
+            args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
+            args += [units, limits.BUDGET_KEEP, stats, STATS_TTL]
+            if activity is not None:
+                args += [x for pair in activity.to_fields().items() for x in pair]
+            more = (keys.budget_key(today), keys.limit_stats_key(today))
+            result = self._commit(keys=[*names, *more], args=args)
+            written, spent = result if isinstance(result, list) else (result, -1)
+            if written == 1:
+                return Handled(texts, turn, refused=refused, spent=int(spent), units=units)
         raise Busy("the conversation lock expired before the turn could be saved")
 
-    def _acquire(self, names: tuple[str, ...], token: str, sid: str) -> tuple[int, bytes]:
-        """BEGIN until it answers something other than 'locked', for at most lock_wait_ms."""
+    def _acquire(
+        self, names: tuple[str, ...], token: str, sid: str, at_ms: int, count: bool
+    ) -> list:
+        """BEGIN until it answers something other than 'locked', for at most lock_wait_ms.
+
+        The message is counted against the rate limit on the first call only.
+        """
         deadline = time.monotonic() + self.lock_wait_ms / 1000
         delay = 0.005
+        today = limits.day(at_ms)
+        window, rate = self.limits.rate_window_ms, self.limits.rate_limit
         while True:
-            code, raw = self._begin(keys=names, args=[token, self.lock_ttl_ms, sid])
-            if code != 0:
-                return int(code), raw
+            args = [token, self.lock_ttl_ms, sid, int(count), at_ms, window, rate, STATS_TTL]
+            reply = self._begin(keys=[*names, keys.limit_stats_key(today)], args=args)
+            count = False
+            if int(reply[0]) != 0:
+                return reply
             if time.monotonic() + delay > deadline:
                 raise Busy("another message of this conversation is still being processed")
             # Jitter spreads out retries of concurrent messages; it protects nothing secret.
@@ -181,9 +327,49 @@ class ConversationStore:
 
     def get_state(self, pseudonym: str) -> State | None:
         """The stored state, or None (for tools and tests; the webhook uses `handle`)."""
-        raw = self.redis.get(keys.state_key(pseudonym))
-        return State.from_json(raw) if raw else None
+        position, preferences = self.redis.mget(
+            keys.state_key(pseudonym), keys.prefs_key(pseudonym)
+        )
+        return prefs.merge(position, preferences)
+
+    def opted_out(self, pseudonym: str) -> bool:
+        """True when the person sent STOP: jobs and reminders must send them nothing."""
+        return prefs.opted_out(self.redis.get(keys.prefs_key(pseudonym)))
 
     def forget(self, pseudonym: str) -> int:
         """Delete every key of the conversation; returns how many existed."""
         return int(self.redis.delete(*keys.conversation_keys(pseudonym)))
+
+    # --- the daily outbound budget ----------------------------------------------------
+
+    def spend(self, units: int, at: float | None = None) -> bool:
+        """Count a proactive message (reminder, notice) against today's budget.
+
+        Returns False, spending nothing, when it would take the day over the budget: the
+        caller must not send it. Replies to inbound messages are counted by `handle` and
+        `count_outbound`, never refused.
+        """
+        args = [int(units), self.limits.daily_segments, limits.BUDGET_KEEP]
+        allowed, _total = self._spend(keys=[_budget_key(at)], args=args)
+        return allowed == 1
+
+    def count_outbound(self, units: int, at: float | None = None) -> int:
+        """Count replies sent outside `handle` (a rate-limit notice); returns today's total."""
+        name = _budget_key(at)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(name, "segments", int(units))
+        pipe.expire(name, limits.BUDGET_KEEP)
+        return int(pipe.execute()[0])
+
+    def spent(self, at: float | None = None) -> int:
+        """Outbound units counted today (UTC)."""
+        name = _budget_key(at)
+        return int(self.redis.hget(name, "segments") or 0)
+
+    def alert_once(self, at: float | None = None) -> bool:
+        """Mark today's budget as reported to staff; True only for the first caller."""
+        name = _budget_key(at)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hsetnx(name, "alerted", 1)
+        pipe.expire(name, limits.BUDGET_KEEP)
+        return bool(pipe.execute()[0])

@@ -15,6 +15,8 @@ def test_conversation_keys_literally():
     assert keys.state_key(P) == "bot:s:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.replies_key(P) == "bot:r:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.lock_key(P) == "bot:l:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.prefs_key(P) == "bot:p:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.activity_key(P) == "bot:a:{Ab3-_x9QzLmN0pQrStUvWx}"
 
 
 def test_conversation_keys_share_one_hash_tag():
@@ -24,11 +26,18 @@ def test_conversation_keys_share_one_hash_tag():
         keys.state_key(P),
         keys.replies_key(P),
         keys.lock_key(P),
+        keys.prefs_key(P),
+        keys.activity_key(P),
     )
 
 
 def test_delivery_stats_key_literally():
     assert keys.delivery_stats_key("2025-01-31") == "bot:stats:delivery:2025-01-31"
+
+
+def test_service_counters_literally():
+    assert keys.limit_stats_key("2025-01-31") == "bot:stats:limits:2025-01-31"
+    assert keys.budget_key("2025-01-31") == "bot:budget:2025-01-31"
 
 
 @pytest.mark.parametrize("bad", ["", "a{b", "a}b", "a:b", "+32 470"])
