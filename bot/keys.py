@@ -54,7 +54,42 @@ def conversation_keys(pseudonym: str) -> tuple[str, ...]:
         lock_key(pseudonym),
         prefs_key(pseudonym),
         activity_key(pseudonym),
+        outbox_key(pseudonym),
+        reminders_key(pseudonym),
+        callback_key(pseudonym),
     )
+
+
+def outbox_key(pseudonym: str) -> str:
+    """Hash: each outbound message's id -> its Twilio SID, so a retried job never sends twice.
+
+    TTL `bot.outbound.OUTBOX_TTL`, renewed on every write; holds no number and no body.
+    """
+    return f"{PREFIX}o:{_tag(pseudonym)}"
+
+
+def reminders_key(pseudonym: str) -> str:
+    """Set of the RQ job ids of the person's scheduled reminders, for STOP and FORGET.
+
+    TTL: until the last of them is due, plus `bot.reminders.KEEP_AFTER_DUE`.
+    """
+    return f"{PREFIX}rm:{_tag(pseudonym)}"
+
+
+def callback_key(pseudonym: str) -> str:
+    """Hash: the person's open callback request, with their number (they consented).
+
+    TTL `BOT_CALLBACK_TTL` (at most `bot.callbacks.MAX_TTL`); deleted when staff mark it done.
+    """
+    return f"{PREFIX}cb:{_tag(pseudonym)}"
+
+
+def callbacks_index_key() -> str:
+    """Sorted set of the pseudonyms with an open callback request, scored by expiry time.
+
+    TTL: renewed to the longest request's on every add; members past their score are dropped.
+    """
+    return f"{PREFIX}callbacks"
 
 
 def delivery_stats_key(day: str) -> str:

@@ -17,6 +17,9 @@ def test_conversation_keys_literally():
     assert keys.lock_key(P) == "bot:l:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.prefs_key(P) == "bot:p:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.activity_key(P) == "bot:a:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.outbox_key(P) == "bot:o:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.reminders_key(P) == "bot:rm:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.callback_key(P) == "bot:cb:{Ab3-_x9QzLmN0pQrStUvWx}"
 
 
 def test_conversation_keys_share_one_hash_tag():
@@ -28,6 +31,9 @@ def test_conversation_keys_share_one_hash_tag():
         keys.lock_key(P),
         keys.prefs_key(P),
         keys.activity_key(P),
+        keys.outbox_key(P),
+        keys.reminders_key(P),
+        keys.callback_key(P),
     )
 
 
@@ -38,6 +44,10 @@ def test_delivery_stats_key_literally():
 def test_service_counters_literally():
     assert keys.limit_stats_key("2025-01-31") == "bot:stats:limits:2025-01-31"
     assert keys.budget_key("2025-01-31") == "bot:budget:2025-01-31"
+
+
+def test_callbacks_index_key_literally():
+    assert keys.callbacks_index_key() == "bot:callbacks"
 
 
 @pytest.mark.parametrize("bad", ["", "a{b", "a}b", "a:b", "+32 470"])
