@@ -10,6 +10,7 @@ flows have errors (printed as file:line:col). Signature checks can be turned off
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import traceback
@@ -111,9 +112,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BOT_LOCALES_DIR", "", str, "Folder of translation catalogs (default: locales/)."),
     Setting(
         "BOT_STATE_TTL",
+        "24h",
+        _duration,
+        "How long a conversation's place and answers are kept after the last message "
+        "(seconds or 90s/15m/12h/14d). The privacy notice says so.",
+    ),
+    Setting(
+        "BOT_PREFS_TTL",
+        "90d",
+        _duration,
+        "How long a person's language and STOP are kept after their last message; at least "
+        "BOT_STATE_TTL. The privacy notice says so.",
+    ),
+    Setting(
+        "BOT_CALLBACK_TTL",
         "14d",
         _duration,
-        "How long an idle conversation is kept (seconds or 90s/15m/12h/14d).",
+        "The longest a callback request is kept, handled or not. The privacy notice says so.",
     ),
     Setting(
         "BOT_REPLIES_TTL",
@@ -138,6 +153,41 @@ SETTINGS: tuple[Setting, ...] = (
         0.3,
         float,
         "Seconds to connect to or wait for Redis before answering 'temporarily unavailable'.",
+    ),
+    Setting(
+        "BOT_RATE_LIMIT",
+        20,
+        int,
+        "Messages accepted from one sender per BOT_RATE_WINDOW; the first one over gets a "
+        "short notice, the next ones no reply until the window has passed (0: no limit).",
+    ),
+    Setting("BOT_RATE_WINDOW", "60s", _duration, "The rate-limit window (seconds or 60s/5m)."),
+    Setting(
+        "BOT_LOOP_STREAK",
+        5,
+        int,
+        "Bot-like exchanges in a row (our same replies going round, to messages faster than "
+        "BOT_LOOP_FAST or repeated word for word) that mute a sender (0: no loop detection).",
+    ),
+    Setting(
+        "BOT_LOOP_FAST",
+        "5s",
+        _duration,
+        "A message that comes sooner than this after the previous one is faster than a person.",
+    ),
+    Setting(
+        "BOT_LOOP_MUTE",
+        "1h",
+        _duration,
+        "How long a sender caught in a loop with our replies gets no reply at all.",
+    ),
+    Setting(
+        "BOT_DAILY_SEGMENTS",
+        2000,
+        int,
+        "Outbound SMS segments (a WhatsApp message counts 1) per UTC day. Past it, replies to "
+        "people still go out but reminders and other proactive messages do not, and staff "
+        "are told once a day in the log (0: no budget).",
     ),
     Setting(
         "BOT_DEV_SKIP_SIGNATURE",
@@ -165,6 +215,32 @@ def read_settings(environ: dict[str, str], overrides: dict[str, Any] | None = No
     return values
 
 
+MIN_SECRET_CHARS = 32
+"""Characters a production BOT_SECRET_KEY needs at least (`token_urlsafe(32)` gives 43)."""
+MIN_SECRET_DISTINCT = 10
+"""Different characters a production BOT_SECRET_KEY needs at least."""
+WEAK_SECRET_WORDS = ("secret", "password", "changeme", "example", "test", "default", "dev")
+"""Words a chosen (not generated) secret gives itself away by."""
+KEY_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a secret is too weak to key the pseudonyms in production, or None.
+
+    Pseudonyms are HMACs of phone numbers: with a guessable key anyone holding a Redis
+    dump can test which numbers wrote to the service. This catches the usual mistakes (a
+    short, repetitive or made-up secret); it cannot prove that a secret is random.
+    """
+    if len(secret) < MIN_SECRET_CHARS:
+        return f"it has {len(secret)} characters, it needs at least {MIN_SECRET_CHARS}"
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        return f"it uses only {len(set(secret))} different characters"
+    words = [w for w in WEAK_SECRET_WORDS if w in secret.lower()]
+    if words:
+        return f'it contains the word "{words[0]}": it looks made up, not generated'
+    return None
+
+
 def check_settings(config: dict) -> list[str]:
     """Refuse to start without the secrets; return warnings to log loudly."""
     production = config["BOT_ENV"] == "production"
@@ -172,8 +248,19 @@ def check_settings(config: dict) -> list[str]:
     if not config["BOT_SECRET_KEY"]:
         raise ConfigError(
             "BOT_SECRET_KEY is not set: set it to a long random string (for example the "
-            'output of `python -c "import secrets; print(secrets.token_urlsafe(32))"`), '
+            f"output of `{KEY_RECIPE}`), "
             "or use `bot run`, which creates development secrets in var/dev.env."
+        )
+    weak = secret_problem(config["BOT_SECRET_KEY"])
+    if production and weak:
+        raise ConfigError(
+            f"BOT_SECRET_KEY is too weak for BOT_ENV=production: {weak}. Generate one with "
+            f"`{KEY_RECIPE}` and keep it (changing it starts every conversation afresh)."
+        )
+    if config["BOT_PREFS_TTL"] < config["BOT_STATE_TTL"]:
+        raise ConfigError(
+            "BOT_PREFS_TTL is shorter than BOT_STATE_TTL: a conversation would outlive its "
+            "language and STOP. Set BOT_PREFS_TTL to at least BOT_STATE_TTL."
         )
     if skip and production:
         raise ConfigError("BOT_DEV_SKIP_SIGNATURE is refused when BOT_ENV=production.")
@@ -196,6 +283,27 @@ def check_settings(config: dict) -> list[str]:
     return warnings
 
 
+def service_values(config: dict) -> dict[str, str]:
+    """The read-only values flow texts may show, from the settings (loader.SERVICE_VALUES).
+
+    The privacy notice shows them, so it can never disagree with the TTLs actually set.
+    Rounded up: a notice may say a little longer than the truth, never shorter.
+    """
+    # What is kept about a conversation for less than its state counts as the conversation:
+    # the replies kept for Twilio retries, the rate-limit and loop record (and its mute).
+    conversation = max(
+        config["BOT_STATE_TTL"],
+        config["BOT_REPLIES_TTL"],
+        config["BOT_RATE_WINDOW"],
+        config["BOT_LOOP_MUTE"],
+    )
+    return {
+        "conversation_hours": str(math.ceil(conversation / 3600)),
+        "preferences_days": str(math.ceil(config["BOT_PREFS_TTL"] / 86400)),
+        "callback_days": str(math.ceil(config["BOT_CALLBACK_TTL"] / 86400)),
+    }
+
+
 def _init_logging() -> None:
     """INFO logs on stderr unless the host configured logging; numbers redacted if we can."""
     if not logging.getLogger().handlers:
@@ -214,7 +322,7 @@ def _load_runtime(config: dict) -> Runtime:
     flows_dir = config["BOT_FLOWS_DIR"] or default_flows_dir()
     locales_dir = config["BOT_LOCALES_DIR"] or default_locales_dir()
     try:
-        runtime = Runtime.load(flows_dir, locales_dir)
+        runtime = Runtime.load(flows_dir, locales_dir, service_values(config))
     except FlowError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)

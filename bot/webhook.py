@@ -15,6 +15,7 @@ import logging
 import re
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,14 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import keys
+from bot import keys, limits
 from bot.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
 from bot.events import EventContext, handle_events
+from bot.limits import Arrival, Limits
 from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
 from bot.runtime import Runtime
 from bot.state import State
-from bot.store import Busy, ConversationStore, connect
+from bot.store import Busy, ConversationStore, Handled, connect
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -50,12 +52,13 @@ _WORD = re.compile(r"[^a-z0-9_-]")
 
 @dataclass
 class Service:
-    """What the routes share: the flows, the store and the signature validator."""
+    """What the routes share: the flows, the store, the signature validator and a clock."""
 
     runtime: Runtime
     store: ConversationStore
     redis: redis.Redis
     validator: RequestValidator | None
+    clock: Callable[[], float] = time.time
 
 
 def init_app(app: Flask, runtime: Runtime) -> Service:
@@ -68,6 +71,8 @@ def init_app(app: Flask, runtime: Runtime) -> Service:
         replies_ttl=config["BOT_REPLIES_TTL"],
         lock_ttl_ms=config["BOT_LOCK_TTL_MS"],
         lock_wait_ms=config["BOT_LOCK_WAIT_MS"],
+        prefs_ttl=config["BOT_PREFS_TTL"],
+        limits=Limits.from_config(config),
     )
     try:
         store.load_scripts()
@@ -189,6 +194,43 @@ def check_request() -> None:
         abort(403, "this request is for another Twilio account")
 
 
+# --- limits ---------------------------------------------------------------------------
+
+
+def refusal(service: Service, handled: Handled, channel: str, now: float) -> Response:
+    """A message refused by a limit gets one polite notice (the first over the rate limit)
+    or no reply at all: a reply to an automated sender would only feed the loop."""
+    if handled.refused == limits.RATE_NOTICE:
+        engine = service.runtime.engine
+        lang = handled.lang
+        if lang not in engine.settings.languages:
+            lang = engine.settings.default_language
+        text = _translated(engine, lang, "rate_limited")
+        log.warning("inbound %s: over the rate limit; one notice, then no reply", channel)
+        try:
+            service.store.count_outbound(limits.outbound_units(channel, [text]), now)
+        except redis.RedisError as exc:
+            log.error("rate-limit notice not counted: Redis unavailable (%s)", type(exc).__name__)
+        return twiml([text])
+    if handled.refused == limits.LOOP:
+        mute = service.store.limits.mute
+        log.warning("inbound %s: automated replies going round; no reply for %d s", channel, mute)
+    return twiml([])
+
+
+def check_budget(store: ConversationStore, handled: Handled, now: float) -> None:
+    """Tell staff, once a day, when this message's replies reached the outbound budget."""
+    if handled.spent < 0 or not limits.budget_reached(handled.spent, store.limits):
+        return
+    if limits.budget_reached(handled.spent - handled.units, store.limits):
+        return  # reached by an earlier message, which told staff
+    try:
+        if store.alert_once(now):
+            log.error("%s", limits.budget_message(handled.spent, store.limits))
+    except redis.RedisError as exc:
+        log.error("budget alert not recorded: Redis unavailable (%s)", type(exc).__name__)
+
+
 # --- routes ---------------------------------------------------------------------------
 
 
@@ -216,6 +258,7 @@ def inbound() -> Response:
         num_media = 0
     service = _service()
     engine = service.runtime.engine
+    now = service.clock()
     hint: list[str | None] = [None]
 
     def step(state: State | None) -> Turn:
@@ -224,15 +267,17 @@ def inbound() -> Response:
         if num_media > 0 and not body.strip() and not payload:
             return media_only_turn(engine, state, hint[0])
         inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
-        return engine.step(state, inbound, int(time.time()))
+        return engine.step(state, inbound, int(now))
 
     def sorry(key: str = "unavailable") -> Response:
         guess = hint[0] or lang_hint(body, number, engine.settings.languages)
         return twiml([unavailable_text(engine, guess, key)])
 
     try:
-        key = pseudonym(current_app.config["BOT_SECRET_KEY"], channel, number)
-        handled = service.store.handle(key, sid, step)
+        secret = current_app.config["BOT_SECRET_KEY"]
+        key = pseudonym(secret, channel, number)
+        arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
+        handled = service.store.handle(key, sid, step, arrival)
     except Busy:
         log.warning("inbound %s: conversation busy, asked to try again", channel)
         return sorry("busy")
@@ -243,9 +288,12 @@ def inbound() -> Response:
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("inbound %s: turn failed with %s\n%s", channel, type(exc).__name__, frames)
         return sorry()
+    if handled.refused:
+        return refusal(service, handled, channel, now)
     if handled.turn is not None and handled.turn.events:
         ctx = EventContext(service.store, channel, current_app.config)
         handle_events(ctx, key, number, handled.turn.events)
+    check_budget(service.store, handled, now)
     log.info(
         "inbound %s: %d repl%s%s",
         channel,

@@ -37,6 +37,7 @@ SYSTEM_TEXTS = {
     "unavailable": "sent when the service has a technical problem",
     "busy": "sent when two messages arrive at once and one must be sent again",
     "media_only": "sent when a message has a picture or voice note but no text",
+    "rate_limited": "sent once to someone who sends more messages than the rate limit allows",
 }
 
 SETTINGS = {

@@ -24,6 +24,13 @@ from bot.matching import normalize, split_words
 
 CONFIG_FILE = "_config.yaml"
 STAFF_FILE = "_staff.yaml"
+SERVICE_VALUES = {
+    "conversation_hours": "hours a conversation's place and answers are kept (BOT_STATE_TTL)",
+    "preferences_days": "days a person's language and STOP are kept (BOT_PREFS_TTL)",
+    "callback_days": "the most days a callback request is kept (BOT_CALLBACK_TTL)",
+}
+"""Placeholders every text may use, filled by the runtime from the service's settings (not
+by staff): what the privacy notice says can never disagree with what the service does."""
 FLOW_FIELDS = ("title", "keywords", "start", "nodes", "note")
 _FLOW_ID = re.compile(r"^[a-z0-9_\-]+$")
 
@@ -218,7 +225,7 @@ def _check_graph(flows: dict[str, Flow], main: str, help_flow: str, outs: dict[s
 
 def _check_variables(flowset_parts, outs: dict[str, Collector], config_out: Collector):
     flows, system, lists, staff = flowset_parts
-    defined = set(staff)
+    defined = set(staff) | set(SERVICE_VALUES)
     for flow in flows.values():
         for node in flow.nodes.values():
             if isinstance(node, Question) and node.save_as:
@@ -295,7 +302,15 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
     staff_out = Collector(_display(staff_path, root))
     staff: dict[str, str] = {}
     if staff_path.exists():
-        staff = parse_staff(load(staff_path.read_text(encoding="utf-8"), staff_out), staff_out)
+        staff_data = load(staff_path.read_text(encoding="utf-8"), staff_out)
+        staff = parse_staff(staff_data, staff_out)
+        for key in [k for k in staff if k in SERVICE_VALUES]:
+            staff_out.error(
+                staff_data.key_pos[key],
+                f'"{key}" is a service value, set from the configuration '
+                f"({SERVICE_VALUES[key]}): remove it from {STAFF_FILE}",
+            )
+            del staff[key]
     flows: dict[str, Flow] = {}
     outs: dict[str, Collector] = {}
     for path in sorted(root.glob("*.yaml")):
