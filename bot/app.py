@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot import webhook
 from bot.flow import FlowError
@@ -195,6 +195,56 @@ SETTINGS: tuple[Setting, ...] = (
         _flag,
         "Development only: accept unsigned webhook requests. Refused when BOT_ENV=production.",
     ),
+    # --- background jobs and WhatsApp (bot.jobs, bot.render, bot.callbacks) -------------
+    Setting(
+        "BOT_SMS_MAX_PARTS",
+        3,
+        int,
+        "A long SMS reply is split into at most this many messages (each within the flows' "
+        "max_segments); the first goes in the TwiML answer, the rest from the worker.",
+    ),
+    Setting(
+        "BOT_PARTS_DELAY",
+        "2s",
+        _duration,
+        "How long the worker waits before sending the rest of a split reply, so the TwiML "
+        "part arrives first (0: at once).",
+    ),
+    Setting(
+        "BOT_WHATSAPP_TEMPLATES",
+        "",
+        str,
+        "The JSON file of WhatsApp template SIDs made by `bot whatsapp templates --create` "
+        "(default: var/whatsapp_templates.json); menus without one go as text.",
+    ),
+    Setting(
+        "BOT_STAFF_WEBHOOK_URL",
+        "",
+        str,
+        "Callback requests are POSTed here as JSON (with the person's number: use https).",
+    ),
+    Setting(
+        "BOT_STAFF_WEBHOOK_SECRET",
+        "",
+        str,
+        "Signs each staff webhook POST: header X-Bot-Signature: sha256=<HMAC of the body>.",
+    ),
+    Setting(
+        "BOT_SMTP_URL",
+        "",
+        str,
+        "Callback requests are e-mailed through this server: smtps://user:password@host:465 "
+        "or smtp://user:password@host:587 (STARTTLS; clear text only to a local relay).",
+    ),
+    Setting("BOT_STAFF_EMAIL", "", str, "Who gets the callback e-mails (comma-separated)."),
+    Setting("BOT_SMTP_FROM", "", str, "The From of callback e-mails (default: the SMTP user)."),
+    Setting(
+        "BOT_TWILIO_API_URL",
+        "",
+        str,
+        "Development and tests only: send Twilio REST requests to this base URL (a local "
+        "fake or simulator) instead of https://*.twilio.com.",
+    ),
 )
 """Every setting the web service reads; `PORT` and `BOT_VAR_DIR` belong to `bot run`."""
 
@@ -341,7 +391,10 @@ def _init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         text = f"{exc.code} {exc.name}: {exc.description}\n"
-        return Response(text, status=exc.code, mimetype="text/plain")
+        response = Response(text, status=exc.code, mimetype="text/plain")
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> Response:

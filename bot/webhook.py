@@ -234,7 +234,7 @@ def check_budget(store: ConversationStore, handled: Handled, now: float) -> None
 # --- routes ---------------------------------------------------------------------------
 
 
-@bp.post("/webhooks/twilio")
+@bp.post("/webhooks/twilio", provide_automatic_options=False)
 def inbound() -> Response:
     """An SMS or WhatsApp message from a person; the reply is TwiML."""
     check_request()
@@ -304,7 +304,7 @@ def inbound() -> Response:
     return twiml(handled.texts)
 
 
-@bp.post("/webhooks/twilio/status")
+@bp.post("/webhooks/twilio/status", provide_automatic_options=False)
 def delivery_status() -> Response:
     """A delivery status callback: counted per day, channel and status; nothing else kept."""
     check_request()
