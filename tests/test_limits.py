@@ -11,6 +11,7 @@ from conftest import SENDER, TEST_SECRET, TwilioHelper
 from bot import keys, limits
 from bot.limits import Activity, Arrival, Limits
 from bot.pseudonym import pseudonym
+from bot.segments import analyse
 from bot.state import State
 from bot.store import ConversationStore
 
@@ -151,6 +152,16 @@ def test_outbound_units_are_sms_segments_or_whatsapp_messages():
     assert limits.outbound_units("sms", ["ა" * 71]) == 2  # UCS-2: 70 a segment
     assert limits.outbound_units("whatsapp", ["x" * 2000, "y"]) == 2
     assert limits.outbound_units("sms", []) == 0
+
+
+def test_segment_counts_are_remembered_by_hash_never_by_text():
+    text = "You said: my answer is +32470000001"
+    assert limits.segments(text) == analyse(text).segments == 1
+    assert limits.segments(text + "x" * 200) == 2
+    assert all(isinstance(k, int) and isinstance(v, int) for k, v in limits._SEGMENTS.items())
+    for _ in range(limits.SEGMENT_CACHE + 10):
+        limits.segments(f"text {_}")
+    assert len(limits._SEGMENTS) <= limits.SEGMENT_CACHE
 
 
 def test_budget_decisions():
