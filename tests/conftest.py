@@ -160,3 +160,53 @@ class TwilioHelper:
 def twilio(client) -> TwilioHelper:
     """Signed Twilio-like requests to `client`."""
     return TwilioHelper(client)
+
+
+# --- background jobs: a fake Twilio API and a real RQ worker ---------------------------
+
+
+@pytest.fixture
+def fake_twilio():
+    """A local fake of Twilio's REST API (tests/fake_twilio.py), stopped after the test."""
+    from fake_twilio import FakeTwilio
+
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def worker_env(monkeypatch, redis_url, fake_twilio):
+    """The worker's environment: credentials for the fake API, retries without waiting.
+
+    Returns the fake. The backoff is zero so that a burst worker runs every retry at once
+    (the real intervals are checked in tests/test_jobs.py).
+    """
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", fake_twilio.ACCOUNT)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
+    monkeypatch.setenv("BOT_TWILIO_API_URL", fake_twilio.url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setattr("bot.jobs.SEND_BACKOFF", (0, 0, 0, 0, 0))
+    monkeypatch.setattr("bot.jobs.DELIVERY_BACKOFF", (0, 0, 0))
+    return fake_twilio
+
+
+@pytest.fixture
+def run_jobs(redis):
+    """`run_jobs()` runs every queued and due job with a real RQ worker in burst mode.
+
+    A SimpleWorker (in this process) by default; `run_jobs(forking=True)` uses RQ's forking
+    Worker, whose work horse may die like a crashed worker. The scheduler runs once first,
+    so jobs scheduled in the past are queued and run too.
+    """
+    from rq import Queue, SimpleWorker, Worker
+
+    from bot.jobs import QUEUES
+
+    def run(forking: bool = False) -> bool:
+        cls = Worker if forking else SimpleWorker
+        queues = [Queue(name, connection=redis) for name in QUEUES]
+        worker = cls(queues, connection=redis, log_job_description=False)
+        return worker.work(burst=True, with_scheduler=True)
+
+    return run
