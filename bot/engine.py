@@ -148,6 +148,12 @@ class Engine:
                 if len(code) == 2 and code.isalpha():
                     self.countries.append((name, code.upper()))
                     self.countries.append((code, code.upper()))
+        # Every name of every offered language ("Persian", "persan", "فارسی", "fa").
+        aliases = getattr(self.tr, "language_aliases", lambda code: [])
+        self.language_names: list[tuple[str, object]] = []
+        for code in langs:
+            names = [self.tr.language_name(code), code, *aliases(code)]
+            self.language_names += [(name, code) for name in dict.fromkeys(names)]
         self.country_vars = {
             n.save_as
             for f in flows.flows.values()
@@ -335,9 +341,7 @@ class Engine:
         if chosen is None and number and 1 <= number <= len(langs):
             chosen = langs[number - 1]
         if chosen is None:
-            names = [(self.tr.language_name(c), c) for c in langs]
-            names += [(c, c) for c in langs]
-            chosen = best_match(text, names)
+            chosen = best_match(text, self.language_names)
         st = run.state
         if chosen is None:
             self.say(run, self.system(run, "not_understood"))

@@ -202,3 +202,12 @@ def test_reload_keeps_working_flows_when_new_ones_are_broken(tmp_path):
     problems = runtime.reload()
     assert any("unknown node type" in p.message for p in problems)
     assert runtime.engine is before
+
+
+def test_language_chosen_by_its_name_in_another_language():
+    from bot.runtime import Runtime
+
+    engine = Runtime.load().engine
+    for name in ("Persian", "persan", "فارسی", "Georgian", "грузинский"):
+        state = talk(engine, "hi", "lang", name).state
+        assert state.lang in ("fa", "ka"), name
