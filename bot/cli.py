@@ -13,13 +13,15 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; imported late so `bot --help` stays fast and modules stay small."""
+    from bot.cli_callbacks import callbacks
     from bot.cli_chat import chat
     from bot.cli_flows import flows
     from bot.cli_i18n import i18n
     from bot.cli_segments import segments
     from bot.cli_service import run, worker
+    from bot.cli_whatsapp import whatsapp
 
-    for command in (chat, flows, i18n, segments, run, worker):
+    for command in (chat, flows, i18n, segments, run, worker, callbacks, whatsapp):
         main.add_command(command)
 
 

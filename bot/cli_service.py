@@ -179,16 +179,18 @@ def run() -> None:
     sys.exit(manager.returncode or 0)
 
 
-def run_worker(connection, queues: tuple[str, ...] = ("default",), burst: bool = False) -> bool:
-    """An RQ worker with the scheduler on `queues`; returns whether it ran any job.
+def run_worker(connection, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
+    """An RQ worker with the scheduler on `queues` (bot.jobs.QUEUES); whether it ran a job.
 
     Job descriptions (a function call with its arguments) are never logged: arguments may
-    one day hold a number. The jobs issue adds its queues and settings here.
+    hold a number. Failed jobs keep their arguments for bot.jobs.FAILURE_TTL only.
     """
     from rq import Queue, Worker
 
+    from bot.jobs import QUEUES
+
     worker = Worker(
-        [Queue(name, connection=connection) for name in queues],
+        [Queue(name, connection=connection) for name in queues or QUEUES],
         connection=connection,
         log_job_description=False,
     )
@@ -199,9 +201,17 @@ def run_worker(connection, queues: tuple[str, ...] = ("default",), burst: bool =
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run the background worker (RQ, with its scheduler) on REDIS_URL."""
+    import logging
+
     import redis
 
     from bot.app import read_settings
+    from bot.redact import install
 
+    if not logging.getLogger().handlers:  # RQ then logs through these, numbers redacted
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    install()
     url = read_settings(dict(os.environ))["REDIS_URL"]
     run_worker(redis.Redis.from_url(url), burst=burst)

@@ -24,14 +24,16 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import keys, limits
+from bot import jobs, keys, limits, render
 from bot.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
 from bot.events import EventContext, handle_events
 from bot.limits import Arrival, Limits
+from bot.outbound import OUTBOX_TTL
 from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
 from bot.runtime import Runtime
 from bot.state import State
 from bot.store import Busy, ConversationStore, Handled, connect
+from bot.whatsapp_templates import default_map_path, load_map
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -93,11 +95,63 @@ def _service() -> Service:
 
 
 def twiml(texts: list[str]) -> Response:
-    """One <Message> per text (later parts will move to a background job)."""
+    """One <Message> per text (`deliver` chooses the texts; the rest go through a job)."""
     response = MessagingResponse()
     for text in texts:
         response.message(text)
     return Response(str(response), status=200, mimetype="text/xml")
+
+
+def status_callback_url() -> str:
+    """Where Twilio reports the delivery of the messages the worker sends."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
+    return base + "/webhooks/twilio/status"
+
+
+def deliver(
+    service: Service, key: str, channel: str, number: str, handled: Handled, sid: str
+) -> list[str]:
+    """The texts of the TwiML answer; the other messages of the turn go to a job, in order.
+
+    Without TWILIO_ACCOUNT_SID the worker cannot send, so every reply goes in the TwiML
+    answer as before. A Twilio retry gets the same TwiML part(s) as the first answer (the
+    count is kept in the outbox); the job, queued once per MessageSid, sends the rest once.
+    """
+    config = current_app.config
+    if not config["TWILIO_ACCOUNT_SID"] or not handled.texts:
+        return handled.texts
+    engine = service.runtime.engine
+    sizes = {"max_segments": engine.settings.max_segments, "max_parts": config["BOT_SMS_MAX_PARTS"]}
+    outbox, field = keys.outbox_key(key), f"twiml:{sid}"
+    try:
+        if handled.turn is None:
+            count = service.redis.hget(outbox, field)
+            if count is None:
+                return handled.texts
+            return render.replan(handled.texts, channel, int(count), **sizes)
+        templates: Any = {}
+        if channel == "whatsapp":
+            templates = load_map(config["BOT_WHATSAPP_TEMPLATES"] or default_map_path())
+        plan = render.plan(
+            handled.turn.replies, channel, templates=templates, finish=engine.tr.finish, **sizes
+        )
+        if not plan.rest:
+            return plan.twiml
+        pipe = service.redis.pipeline(transaction=False)
+        pipe.hset(outbox, field, len(plan.twiml))
+        pipe.expire(outbox, OUTBOX_TTL)
+        pipe.execute()
+        to = f"whatsapp:{number}" if channel == "whatsapp" else number
+        delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
+        sender = (request.form.get("To") or "").strip()
+        jobs.enqueue_reply(
+            service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay
+        )
+        log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
+        return plan.twiml
+    except redis.RedisError as exc:
+        log.error("inbound %s: could not queue (%s); all in TwiML", channel, type(exc).__name__)
+        return handled.texts
 
 
 def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
@@ -251,7 +305,8 @@ def inbound() -> Response:
         number = normalize_number("+" + wa_id)
     # ProfileName is the person's own name on WhatsApp: never read, stored or logged.
     body = (form.get("Body") or "")[:MAX_INBOUND_CHARS]
-    payload = (form.get("ButtonPayload") or "").strip()[:256] or None
+    # A tapped WhatsApp button sends ButtonPayload, a chosen list row ListId: the option.
+    payload = (form.get("ButtonPayload") or form.get("ListId") or "").strip()[:256] or None
     try:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
@@ -291,7 +346,10 @@ def inbound() -> Response:
     if handled.refused:
         return refusal(service, handled, channel, now)
     if handled.turn is not None and handled.turn.events:
-        ctx = EventContext(service.store, channel, current_app.config)
+        ctx = EventContext(
+            service.store, channel, current_app.config, sender=(form.get("To") or "").strip(),
+            status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
+        )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
     check_budget(service.store, handled, now)
     log.info(
@@ -301,7 +359,7 @@ def inbound() -> Response:
         "y" if len(handled.texts) == 1 else "ies",
         " (repeated for a Twilio retry)" if handled.duplicate else "",
     )
-    return twiml(handled.texts)
+    return twiml(deliver(service, key, channel, number, handled, sid))
 
 
 @bp.post("/webhooks/twilio/status", provide_automatic_options=False)

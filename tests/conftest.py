@@ -210,3 +210,89 @@ def run_jobs(redis):
         return worker.work(burst=True, with_scheduler=True)
 
     return run
+
+
+JOBS_FLOW = """\
+# A small flow for the background-job tests: a reply too long for one SMS, a reminder,
+# a callback request behind a consent question.
+title: Jobs test flow
+nodes:
+  - id: welcome
+    type: message
+    text: "{long}"
+  - id: menu
+    type: menu
+    text: "Pick one:"
+    options:
+      - label: "Remind me"
+        goto: remind
+      - label: "Call me back"
+        goto: consent
+  - id: remind
+    type: action
+    do: remind
+    after: 3d
+    text: "Reminder: your appointment is today."
+    next: reminded
+  - id: reminded
+    type: message
+    text: "I will remind you in 3 days."
+    next: menu
+  - id: consent
+    type: question
+    expect: yes_no
+    save_as: callback_consent
+    text: "May a counsellor call you on this number?"
+    next: check
+  - id: check
+    type: branch
+    cases:
+      - when: callback_consent == yes
+        goto: time
+    else: menu
+  - id: time
+    type: question
+    expect: choice
+    save_as: callback_time
+    text: "When should we call?"
+    choices:
+      - value: morning
+        label: "Morning"
+      - value: afternoon
+        label: "Afternoon"
+    next: request
+  - id: request
+    type: action
+    do: callback
+    topic: counsellor
+    next: requested
+  - id: requested
+    type: end
+    text: "Your request is sent."
+"""
+LONG_TEXT = " ".join(
+    f"Sentence {i} of a long test reply, long enough to need several text messages."
+    for i in range(1, 17)
+)
+"""About 1200 GSM characters: three parts of at most three segments each."""
+
+
+@pytest.fixture
+def jobs_flows(tmp_path) -> Path:
+    """The service test flows' _config.yaml with JOBS_FLOW as the main flow."""
+    folder = tmp_path / "jobs_flows"
+    folder.mkdir()
+    (folder / "_config.yaml").write_text((SERVICE_FLOWS / "_config.yaml").read_text())
+    (folder / "main.yaml").write_text(JOBS_FLOW.replace("{long}", LONG_TEXT))
+    return folder
+
+
+@pytest.fixture
+def jobs_app(make_app, jobs_flows, worker_env, tmp_path):
+    """The app on JOBS_FLOW with REST sends on (an account SID), parts queued at once."""
+    return make_app(
+        BOT_FLOWS_DIR=str(jobs_flows),
+        TWILIO_ACCOUNT_SID=worker_env.ACCOUNT,
+        BOT_PARTS_DELAY=0,
+        BOT_WHATSAPP_TEMPLATES=str(tmp_path / "whatsapp_templates.json"),
+    )
