@@ -1,0 +1,121 @@
+"""Where a message's time goes: the service in-process under cProfile, on the bench's mix.
+
+    python -m bench.profile [--conversations 300] [--top 25]
+
+Replays whole conversations (bench.conversations) through `create_app()`'s own WSGI stack
+(Flask's test client: no gunicorn, no network to the client) against a real Redis (the
+embedded one unless REDIS_URL is set; its database must be empty). Prints the time per
+message, the own time per module (which part of the code the CPU is in), and the functions
+with the most cumulative time. Use it when `python -m bench` says the service is slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench import conversations as conv
+from bench.servers import start_redis
+
+TOKEN = "bench-profile-token"  # noqa: S105 - signs requests to a local app
+PUBLIC_URL = "https://bench.invalid"
+
+
+def _area(filename: str) -> str:
+    """A short name for the code a function belongs to: a bot module or a library."""
+    path = filename.replace("\\", "/")
+    if "/bot/" in path:
+        return "bot/" + path.split("/bot/", 1)[1]
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0]
+    if path == "~":
+        return "builtins (C functions: str, unicodedata, sockets...)"
+    if path.startswith("<") or "/lib/python" not in path:
+        return path.rsplit("/", 1)[-1]
+    return "stdlib:" + path.rsplit("/", 1)[-1]
+
+
+def by_area(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own (exclusive) time per area, largest first."""
+    totals: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        totals[_area(filename)] += tottime
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def profile(redis_url: str, conversations: int, top: int) -> None:
+    """Replay `conversations` conversations in-process and print where the time went."""
+    import redis
+
+    from bot.app import create_app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    app = create_app(
+        {
+            "REDIS_URL": redis_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "BOT_SECRET_KEY": "bench-profile-key-0123456789abcdefghij",
+            "PUBLIC_URL": PUBLIC_URL,
+        }
+    )
+    client = app.test_client()
+    signed = conv.signed_conversations(
+        conv.make_conversations(conversations, seed=11), TOKEN, PUBLIC_URL, "profile"
+    )
+    requests = [r for c in signed for r in c]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def replay() -> None:
+        for r in requests:
+            response = client.post(
+                conv.WEBHOOK_PATH,
+                data=r.body,
+                headers={**headers, "X-Twilio-Signature": r.signature},
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"the service answered {response.status_code}")
+
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(replay)
+    elapsed = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    total = sum(t for _a, t in by_area(stats))
+    print(
+        f"{len(requests)} messages, {elapsed / len(requests) * 1000:.2f} ms per message "
+        "under cProfile (about twice the real cost)\n"
+    )
+    print("Own time per area:")
+    for area, seconds in by_area(stats)[:top]:
+        print(f"  {seconds / total:6.1%}  {seconds / len(requests) * 1000:7.3f} ms/msg  {area}")
+    print()
+    stats.sort_stats("cumulative").print_stats(top)
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--conversations", type=int, default=300)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bot-profile-") as tmp:
+        url, embedded = start_redis(Path(tmp), None)
+        try:
+            profile(url, args.conversations, args.top)
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+
+if __name__ == "__main__":
+    main()
