@@ -126,14 +126,16 @@ class FakeTwilio:
             record.form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
         with self._lock:
             self.requests.append(record)
-            answer = self._answers.pop(0) if self._answers else "201"
-            staff = self.staff_script.pop(0) if self.staff_script else 204
-        if handler.path.endswith("/Messages.json"):
+            is_message = handler.path.endswith("/Messages.json")
+            is_staff = not is_message and handler.path != "/v1/Content"
+            answer = self._answers.pop(0) if is_message and self._answers else "201"
+            staff = self.staff_script.pop(0) if is_staff and self.staff_script else 204
+        if is_message:
             self._message(handler, record, answer)
-        elif handler.path == "/v1/Content":
-            self._content(handler, record)
-        else:
+        elif is_staff:
             self._send(handler, staff, b"")
+        else:
+            self._content(handler, record)
 
     def _message(self, handler, record: Recorded, answer: str) -> None:
         if answer != "201":
