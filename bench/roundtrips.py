@@ -154,12 +154,19 @@ def count_in_process(
     for request in requests[:warmup]:
         post(request)
     measured = requests[warmup:]
+    spread: Counter[int] = Counter()
     with counting_writes() as writes:
         for request in measured:
+            before = sum(writes.values())
             post(request)
+            spread[sum(writes.values()) - before] += 1
     n = max(len(measured), 1)
     return {
         "messages": len(measured),
         "round_trips_per_message": round(sum(writes.values()) / n, 3),
+        "most_common_round_trips": spread.most_common(1)[0][0] if spread else 0,
+        "share_of_messages_by_round_trips": {
+            str(k): round(v / n, 3) for k, v in sorted(spread.items())
+        },
         "writes_by_first_command": {k: round(v / n, 3) for k, v in writes.most_common()},
     }

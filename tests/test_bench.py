@@ -213,7 +213,12 @@ def _fake_results() -> dict:
         "ready_s": 0.5,
     }
     monitor = {"commands_per_message": 2.0, "client_commands": {"GET": 1.0, "SET": 1.0}}
-    trips = {"round_trips_per_message": 2.0, "monitor": monitor}
+    trips = {
+        "round_trips_per_message": 2.0,
+        "most_common_round_trips": 2,
+        "share_of_messages_by_round_trips": {"2": 1.0},
+        "monitor": monitor,
+    }
     kind = {
         "keys": 1,
         "share_of_conversations": 1.0,
@@ -280,4 +285,6 @@ def test_round_trips_are_counted_as_socket_writes(redis):
     counted = roundtrips.count_in_process(post, list(range(5)), warmup=1)
     assert counted["messages"] == 4
     assert counted["round_trips_per_message"] == 2
+    assert counted["most_common_round_trips"] == 2
+    assert counted["share_of_messages_by_round_trips"] == {"2": 1.0}
     assert counted["writes_by_first_command"] == {"GET": 1, "MULTI": 1}
