@@ -220,6 +220,13 @@ class Engine:
                 self.goto_main(run)
             elif command == "FORGET":
                 self.command(run, command)
+            elif st.pending == "forget":
+                # Erasure must work after STOP too; a "no" is acknowledged, nothing more.
+                if best_match(text, self.yes_no) == "yes":
+                    self.confirm_forget(run, text)
+                else:
+                    st.pending = None
+                    self.say(run, self.system(run, "forget_cancelled"))
             return self.finish(run)
         if returning and command is None and not st.pending:
             self.clear_position(st)

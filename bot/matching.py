@@ -57,7 +57,8 @@ def normalize(text: str) -> str:
     text = ascii_digits(text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     text = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    text = unicodedata.normalize("NFC", text)
+    # Again after removing marks: ئ loses its hamza and becomes ي, which must fold to ی.
+    text = unicodedata.normalize("NFC", text).translate(_FOLD)
     words = re.split(r"\s+", text)
     cleaned = ["".join(c if _is_word_char(c) or c in "'-" else " " for c in w) for w in words]
     return " ".join(" ".join(cleaned).split()).strip("'- ")

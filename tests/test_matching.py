@@ -73,3 +73,10 @@ def test_best_match_sentence_containing_a_label():
 
 def test_split_words_accepts_arabic_commas():
     assert split_words("بله، آره, اوکی") == ["بله", "آره", "اوکی"]
+
+
+def test_normalize_is_idempotent_for_arabic_script_variants():
+    for word in ("ودروئ", "ودروي", "ودروی", "كتاب", "ۀ"):
+        once = normalize(word)
+        assert normalize(once) == once
+    assert normalize("ودروئ") == normalize("ودروی")

@@ -260,11 +260,6 @@ def test_forget_cancelled_keeps_everything(make_app, redis):
     assert redis.exists(keys.state_key(name)) and redis.exists(keys.prefs_key(name))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: after STOP, FORGET asks for confirmation but the YES is ignored "
-    "(bot/engine.py step: the opted_out branch does not handle pending == 'forget')",
-)
 def test_an_opted_out_person_can_still_erase_everything(make_app, redis):
     _app, clock, twilio = service(make_app)
     converse(twilio, clock, ["hi", "2", "STOP", "FORGET", "yes"])
