@@ -141,8 +141,12 @@ def enqueue_reply(
     key: str,
     status_callback: str = "",
     delay: float = 0,
+    pipeline: redis_lib.client.Pipeline | None = None,
 ) -> Job:
-    """Queue `send_reply`; with `delay` (seconds) it runs after the TwiML answer went out."""
+    """Queue `send_reply`; with `delay` (seconds) it runs after the TwiML answer went out.
+
+    With a `pipeline` the job is written when the caller executes it (one round trip).
+    """
     queue = Queue(QUEUE_REPLIES, connection=connection)
     args = (pseudonym, to, sender, outbound.dump_messages(messages), key, status_callback)
     options: dict[str, Any] = {
@@ -151,6 +155,7 @@ def enqueue_reply(
         "result_ttl": RESULT_TTL,
         "failure_ttl": FAILURE_TTL,
         "ttl": REPLY_TTL,
+        "pipeline": pipeline,
     }
     if delay > 0:
         return queue.enqueue_in(dt.timedelta(seconds=delay), send_reply, *args, **options)

@@ -14,6 +14,9 @@ job, with an empty TwiML answer, so that its messages keep their order.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +29,11 @@ WHATSAPP_MAX_CHARS = 1600
 """Characters Twilio accepts in one message body (WhatsApp's own limit is higher)."""
 WHATSAPP_SEGMENTS = 10
 """Segment budget of a WhatsApp part when a text must be cut: at most 1530 characters."""
+SPLIT_CACHE = 2048
+"""How many splits each process remembers (as cut positions under a digest of the text)."""
+
+_splits: OrderedDict[bytes, tuple[tuple[int, int], ...]] = OrderedDict()
+_splits_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,37 @@ class Plan:
 
 
 def sms_parts(text: str, max_segments: int, max_parts: int) -> list[str]:
-    """One SMS reply as the messages it is sent in (one when it fits `max_segments`)."""
-    return split_reply(text, max_segments_per_part=max_segments, max_parts=max_parts)
+    """One SMS reply as the messages it is sent in (one when it fits `max_segments`).
+
+    Splitting a long text costs milliseconds (segments are counted grapheme by grapheme,
+    many times), and most texts are screens sent to many people, so each process keeps the
+    cut positions of recent splits under a digest of the text: never the text itself,
+    which may hold a person's answer.
+    """
+    prefix = f"{max_segments}:{max_parts}:".encode()
+    key = hashlib.blake2b(prefix + text.encode(), digest_size=16).digest()
+    with _splits_lock:
+        spans = _splits.get(key)
+        if spans is not None:
+            _splits.move_to_end(key)
+    if spans is None:
+        parts = split_reply(text, max_segments_per_part=max_segments, max_parts=max_parts)
+        spans = _spans(text, parts)
+        with _splits_lock:
+            _splits[key] = spans
+            if len(_splits) > SPLIT_CACHE:
+                _splits.popitem(last=False)
+    return [text[start:end] for start, end in spans]
+
+
+def _spans(text: str, parts: list[str]) -> tuple[tuple[int, int], ...]:
+    """Where each part lies in the text (the splitter only drops whitespace between)."""
+    spans, position = [], 0
+    for part in parts:
+        start = text.index(part, position)
+        spans.append((start, start + len(part)))
+        position = start + len(part)
+    return tuple(spans)
 
 
 def whatsapp_parts(text: str, max_parts: int) -> list[str]:

@@ -137,16 +137,16 @@ def deliver(
         )
         if not plan.rest:
             return plan.twiml
-        pipe = service.redis.pipeline(transaction=False)
-        pipe.hset(outbox, field, len(plan.twiml))
-        pipe.expire(outbox, OUTBOX_TTL)
-        pipe.execute()
         to = f"whatsapp:{number}" if channel == "whatsapp" else number
         delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
         sender = (request.form.get("To") or "").strip()
+        pipe = service.redis.pipeline()  # the job and the TwiML count: one round trip
         jobs.enqueue_reply(
-            service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay
-        )
+            service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
+        )  # first: RQ starts the transaction (MULTI) on the pipeline
+        pipe.hset(outbox, field, len(plan.twiml))
+        pipe.expire(outbox, OUTBOX_TTL)
+        pipe.execute()
         log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
         return plan.twiml
     except redis.RedisError as exc:
