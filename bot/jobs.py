@@ -151,6 +151,7 @@ def enqueue_reply(
     args = (pseudonym, to, sender, outbound.dump_messages(messages), key, status_callback)
     options: dict[str, Any] = {
         "job_id": reply_job_id(pseudonym, key),
+        "description": "send_reply",  # RQ's default spells out the arguments, number included
         "retry": Retry(max=len(SEND_BACKOFF), interval=list(SEND_BACKOFF)),
         "result_ttl": RESULT_TTL,
         "failure_ttl": FAILURE_TTL,
@@ -189,6 +190,7 @@ def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
         deliver_callback,
         pseudonym,
         job_id=f"callback-{pseudonym}",
+        description="deliver_callback",
         retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,

@@ -57,6 +57,7 @@ def _enqueue(
         jobs.send_reminder,
         pseudonym, reminder_id, to, sender, messages, status_callback,
         job_id=reminder_id,
+        description="send_reminder",  # not RQ's default, which spells out the arguments
         retry=Retry(max=len(jobs.SEND_BACKOFF), interval=list(jobs.SEND_BACKOFF)),
         result_ttl=jobs.RESULT_TTL,
         failure_ttl=jobs.FAILURE_TTL,

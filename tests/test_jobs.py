@@ -156,6 +156,7 @@ def test_every_reply_job_has_short_ttls_and_the_real_backoff(redis):
     assert job.retry_intervals == list(jobs.SEND_BACKOFF)
     assert list(jobs.SEND_BACKOFF) == sorted(jobs.SEND_BACKOFF)  # backing off, not hammering
     assert 0 < redis.ttl(job.key) <= jobs.REPLY_TTL
+    assert redis.hget(job.key, "description") == b"send_reply"  # no number in clear text
 
 
 # --- a worker crash between the send and the acknowledgement --------------------------
