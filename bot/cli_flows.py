@@ -28,7 +28,9 @@ def validate(flows_dir: Path | None) -> None:
         from bot.runtime import default_locales_dir, make_translator
 
         engine = Engine(flowset, make_translator(flowset, default_locales_dir()))
-        problems = sorted(problems + oversized(engine))
+        from bot.whatsapp_templates import label_problems
+
+        problems = sorted(problems + oversized(engine) + label_problems(engine))
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == ERROR for p in problems)

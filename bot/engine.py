@@ -70,6 +70,14 @@ class Turn:
         return [r.text for r in self.replies]
 
 
+def command_key(text: str) -> str:
+    """How a command word is looked up: folded, or as typed when it is only punctuation ("?").
+
+    An empty message must not match anything, so "?" is kept as "?" rather than folded away.
+    """
+    return normalize(text) or text.strip()
+
+
 class PlainTranslator:
     """No catalogs: English texts; names of languages and countries from Babel's CLDR data.
 
@@ -130,9 +138,9 @@ class Engine:
         for name, command in flows.commands.items():
             for lang in (self.settings.default_language, *langs):
                 for word in split_words(self.tr.gettext(lang, command.words.msgid)):
-                    self.commands.setdefault(normalize(word), name)
+                    self.commands.setdefault(command_key(word), name)
                 for word in split_words(command.words.source):
-                    self.commands.setdefault(normalize(word), name)
+                    self.commands.setdefault(command_key(word), name)
         self.keywords: dict[str, str] = {}
         for flow in flows.flows.values():
             for word in flow.keywords:
@@ -208,7 +216,7 @@ class Engine:
         if st.lang is None:
             hint = inbound.lang_hint
             st.lang = hint if hint in self.settings.languages else self.settings.default_language
-        key = normalize(text)
+        key = command_key(text)
         command = self.commands.get(key)
         if inbound.payload and inbound.payload.startswith("cmd:"):
             command = inbound.payload[4:]

@@ -211,3 +211,16 @@ def test_language_chosen_by_its_name_in_another_language():
     for name in ("Persian", "persan", "فارسی", "Georgian", "грузинский"):
         state = talk(engine, "hi", "lang", name).state
         assert state.lang in ("fa", "ka"), name
+
+
+def test_empty_message_is_not_a_command_but_a_question_mark_is_help():
+    from bot.runtime import Runtime
+
+    engine = Runtime.load().engine
+    state = talk(engine, "hi").state
+    empty = engine.step(state, Inbound(""), T0 + 5)
+    help_ = engine.step(state, Inbound("?"), T0 + 5)
+    assert empty.texts != help_.texts
+    help_flow = engine.flows.flows["help"]
+    first = engine.preview("help", help_flow.start, "en")[0].text
+    assert help_.texts[0] == first
