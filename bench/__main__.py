@@ -46,6 +46,7 @@ from bench.servers import (
     SERVICE_APP,
     Gunicorn,
     can_pin,
+    process_cpu_seconds,
     process_memory,
     start_redis,
 )
@@ -170,6 +171,36 @@ class Bench:
         }
 
 
+def cpu_snapshot(server: Gunicorn, redis_url: str) -> dict[str, float]:
+    """CPU seconds used so far by the web worker (all its threads) and by Redis."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        info = client.info("cpu")
+    finally:
+        client.close()
+    return {
+        "worker": process_cpu_seconds(server.worker_pid()),
+        "redis": float(info["used_cpu_sys"]) + float(info["used_cpu_user"]),
+        "wall": time.perf_counter(),
+    }
+
+
+def cpu_use(before: dict[str, float], after: dict[str, float], result: dict) -> dict:
+    """Share of one CPU used, and CPU milliseconds per message, by the worker and by Redis.
+
+    A worker below ~90 % of a CPU while the load generator keeps every user busy is waiting
+    (on Redis, on its own threads), not computing: its throughput is bound by latency.
+    """
+    wall = max(after["wall"] - before["wall"], 1e-9)
+    messages = max(result["ok"], 1)
+    out: dict[str, float] = {}
+    for who in ("worker", "redis"):
+        used = after[who] - before[who]
+        out[f"{who}_cpu_share"] = round(used / wall, 3)
+        out[f"{who}_cpu_ms_per_message"] = round(used / messages * 1000, 3)
+    return out
+
+
 def _median_round(rounds: list[dict]) -> dict:
     ordered = sorted(rounds, key=lambda r: r["messages_per_s"])
     return ordered[(len(ordered) - 1) // 2]
@@ -219,16 +250,17 @@ def run_http(bench: Bench, redis_url: str) -> tuple[dict, dict]:
             requests = bench.requests_file(f"closed{r}", plan.messages)
             for name in apps:
                 print(f"  round {r + 1}/{plan.rounds}: {name}, closed loop", flush=True)
-                http[name]["rounds"].append(
-                    bench.load(
-                        url[name],
-                        requests,
-                        "closed",
-                        concurrency=plan.concurrency,
-                        max_messages=plan.messages,
-                        max_seconds=plan.closed_seconds,
-                    )
+                before = cpu_snapshot(apps[name], redis_url)
+                result = bench.load(
+                    url[name],
+                    requests,
+                    "closed",
+                    concurrency=plan.concurrency,
+                    max_messages=plan.messages,
+                    max_seconds=plan.closed_seconds,
                 )
+                result["cpu"] = cpu_use(before, cpu_snapshot(apps[name], redis_url), result)
+                http[name]["rounds"].append(result)
         active = max(1, int(plan.rate * PERSON_GAP_S))
         prime, rest = bench.primed_files("open", int(plan.rate * plan.open_seconds), active)
         for name in apps:

@@ -56,6 +56,13 @@ def _commands(monitor: dict[str, Any]) -> str:
     return f"{monitor['commands_per_message']:.2f} ({parts})"
 
 
+def _cpu(phase: dict[str, Any], who: str) -> str:
+    cpu = phase.get("cpu") or {}
+    if not cpu:
+        return "-"
+    return f"{cpu[who + '_cpu_share']:.0%}; {cpu[who + '_cpu_ms_per_message']:.2f}"
+
+
 def _spread(counted: dict[str, Any]) -> str:
     """`2: 71%, 4: 29%` from an in-process count."""
     shares = counted.get("share_of_messages_by_round_trips", {})
@@ -77,6 +84,8 @@ def markdown(results: dict[str, Any]) -> str:
     dirty = " (with uncommitted changes)" if meta["dirty"] else ""
     p99_ratio = _ratio(so["latency_ms"]["p99"], fo["latency_ms"]["p99"])
     rounds = len(http["floor"]["rounds"])
+    floor_cpu = rt["floor"].get("cpu_ms_per_message", 0.0)
+    service_cpu = rt["service"].get("cpu_ms_per_message", 0.0)
     lines = [
         f"# Benchmark results ({meta['mode']} run)",
         "",
@@ -97,6 +106,12 @@ def markdown(results: dict[str, Any]) -> str:
         f"{sc['messages_per_s']:.0f} | **{http['ratio']:.2f}** |",
         f"| latency p50 / p95 / p99 ms, closed loop | {_lat(fc['latency_ms'])} | "
         f"{_lat(sc['latency_ms'])} | |",
+        f"| web worker CPU, closed loop: share of a CPU; ms per message | {_cpu(fc, 'worker')} | "
+        f"{_cpu(sc, 'worker')} | |",
+        f"| Redis CPU, closed loop: share of a CPU; ms per message | {_cpu(fc, 'redis')} | "
+        f"{_cpu(sc, 'redis')} | |",
+        f"| app CPU ms per message in-process (no gunicorn; steady on a busy machine) | "
+        f"{floor_cpu:.2f} | {service_cpu:.2f} | {_ratio(floor_cpu, service_cpu)} (floor/service) |",
         f"| messages/s, open loop at {rate:g}/s | {fo['messages_per_s']:.1f} | "
         f"{so['messages_per_s']:.1f} | |",
         f"| latency p50 / p95 / p99 ms at {rate:g}/s | {_lat(fo['latency_ms'])} | "

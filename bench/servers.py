@@ -175,3 +175,15 @@ def process_memory(pid: int | None) -> dict[str, int]:
             if line.startswith("Pss:"):
                 result["pss_kb"] = int(line.split()[1])
     return result
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process (all its threads) so far, from /proc."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
