@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from bot import webhook
+from bot import simulator_web, webhook
 from bot.flow import FlowError
 from bot.flow.nodes import parse_duration
 from bot.runtime import Runtime, default_flows_dir, default_locales_dir
@@ -425,4 +425,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     runtime = _load_runtime(app.config)
     _init_errors(app)
     webhook.init_app(app, runtime)
+    simulator_web.init_app(app)
     return app

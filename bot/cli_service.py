@@ -100,6 +100,7 @@ def _announce_when_ready(port: int, stop: threading.Event) -> None:
                     click.echo(
                         f"\nService listening on {base}/webhooks/twilio — "
                         f"try: .venv/bin/bot chat --url {base}\n"
+                        f"Simulator in your browser: {base}/simulator/\n"
                     )
                     sys.stdout.flush()
                     return
