@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,6 +20,21 @@ def _lang_hint(number: str | None, text: str, languages) -> str | None:
     except ImportError:  # pragma: no cover - until the i18n package lands
         return None
     return suggest_language(text, number, languages)
+
+
+def inbound_lines(interactive: bool) -> Iterator[str]:
+    """What the person types: a prompt in a terminal, else one message per line of input."""
+    while True:
+        if interactive:
+            try:
+                yield click.prompt("you", prompt_suffix="> ", default="", show_default=False)
+            except (EOFError, click.Abort):
+                return
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            yield line.rstrip("\n")
 
 
 @click.command()
@@ -43,17 +59,7 @@ def chat(sender, channel, lang, as_json, flows_dir, url) -> None:
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         click.echo("Type a message (Ctrl-D to quit). Commands: MENU, BACK, LANG, HELP, STOP.")
-    while True:
-        if interactive:
-            try:
-                line = click.prompt("you", prompt_suffix="> ", default="", show_default=False)
-            except (EOFError, click.Abort):
-                break
-        else:
-            line = sys.stdin.readline()
-            if not line:
-                break
-            line = line.rstrip("\n")
+    for line in inbound_lines(interactive):
         hint = None
         if state is None or state.lang is None:
             hint = _lang_hint(sender, line, engine.settings.languages)

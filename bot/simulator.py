@@ -129,17 +129,9 @@ def remote_chat(url: str, sender: str, channel: str, as_json: bool) -> None:
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         click.echo(f"Talking to {endpoint} as {channel} {sender} (Ctrl-D to quit).")
-    while True:
-        if interactive:
-            try:
-                line = click.prompt("you", prompt_suffix="> ", default="", show_default=False)
-            except (EOFError, click.Abort):
-                break
-        else:
-            line = sys.stdin.readline()
-            if not line:
-                break
-            line = line.rstrip("\n")
+    from bot.cli_chat import inbound_lines
+
+    for line in inbound_lines(interactive):
         texts = send(endpoint, twilio_params(line, sender, channel), token)
         if as_json:
             click.echo(json.dumps({"in": line, "out": texts}, ensure_ascii=False))

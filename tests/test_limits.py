@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from conftest import SENDER, TEST_SECRET, TwilioHelper
+from conftest import SENDER, TEST_SECRET, Clock, TwilioHelper
 
 from bot import keys, limits
 from bot.limits import Activity, Arrival, Limits
@@ -19,19 +19,6 @@ T0 = 1_700_000_000.0
 """A fixed clock start (seconds); the tests move it by hand, never sleep."""
 RATE_NOTICE_TEXT = "You sent many messages in a short time."
 P = "pseudonymForLimits0000"
-
-
-class Clock:
-    """A clock the tests move: `clock()` is now, `clock.tick(s)` lets time pass."""
-
-    def __init__(self, start: float = T0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def at(seconds: float, digest: str = "d1", channel: str = "sms") -> Arrival:

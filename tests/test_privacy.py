@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import SENDER, TEST_SECRET, TwilioHelper
+from conftest import SENDER, TEST_SECRET, Clock, TwilioHelper
 
 from bot import keys, prefs
 from bot.app import ConfigError, secret_problem, service_values
@@ -43,19 +43,6 @@ SCRIPTS = {"shipped": (SHIPPED, SHIPPED_SCRIPT), "allnodes": (ALLNODES, ALLNODES
 
 RQ_BOOKKEEPING = re.compile(rb"^rq:(?!job:|results:)")
 """RQ's own queues and registries: they hold job ids only and RQ gives them no TTL."""
-
-
-class Clock:
-    """A clock the tests move by hand: people write every 20 s, not every millisecond."""
-
-    def __init__(self, start: float = T0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def service(make_app, flows: Path = SHIPPED, **settings):
