@@ -19,7 +19,14 @@ from babel import Locale, UnknownLocaleError
 from bot.flow import conditions
 from bot.flow.model import FlowSet, Node, Target, Text
 from bot.flow.nodes import Action, Branch, End, Goto, Menu, Message, Question, parse_duration
-from bot.matching import ascii_digits, best_match, choice_number, normalize, split_words
+from bot.matching import (
+    MatchTable,
+    ascii_digits,
+    best_match,
+    choice_number,
+    normalize,
+    split_words,
+)
 from bot.state import MAX_HISTORY, State
 
 MAX_INBOUND_CHARS = 1600
@@ -162,6 +169,12 @@ class Engine:
         for code in langs:
             names = [self.tr.language_name(code), code, *aliases(code)]
             self.language_names += [(name, code) for name in dict.fromkeys(names)]
+        # Normalized once: a reply is matched against thousands of names (every country in
+        # every offered language); normalizing them again for each message cost ~100 ms.
+        self.yes_no_table = MatchTable(self.yes_no)
+        self.country_table = MatchTable(self.countries)
+        self.language_table = MatchTable(self.language_names)
+        self._option_tables: dict[tuple[str, str, str], MatchTable] = {}
         self.country_vars = {
             n.save_as
             for f in flows.flows.values()
@@ -230,7 +243,7 @@ class Engine:
                 self.command(run, command)
             elif st.pending == "forget":
                 # Erasure must work after STOP too; a "no" is acknowledged, nothing more.
-                if best_match(text, self.yes_no) == "yes":
+                if best_match(text, self.yes_no_table) == "yes":
                     self.confirm_forget(run, text)
                 else:
                     st.pending = None
@@ -319,7 +332,7 @@ class Engine:
             self.say(run, self.system(run, "forget_confirm"))
 
     def confirm_forget(self, run: _Run, text: str) -> None:
-        if best_match(text, self.yes_no) == "yes":
+        if best_match(text, self.yes_no_table) == "yes":
             lang = run.state.lang
             run.events.append(Event("forget"))
             run.state = State(lang=lang)  # the service deletes the stored state entirely
@@ -356,7 +369,7 @@ class Engine:
         if chosen is None and number and 1 <= number <= len(langs):
             chosen = langs[number - 1]
         if chosen is None:
-            chosen = best_match(text, self.language_names)
+            chosen = best_match(text, self.language_table)
         st = run.state
         if chosen is None:
             self.say(run, self.system(run, "not_understood"))
@@ -383,7 +396,7 @@ class Engine:
                 self.go(run, flow, self.flows.flows[flow].start)
                 return
             if option is None:
-                option = best_match(text, self.option_pairs(run, node))
+                option = best_match(text, self.option_table(run, node))
             if option is not None:
                 st.retries = 0
                 self.follow(run, option.target)
@@ -421,6 +434,14 @@ class Engine:
         else:
             self.goto_main(run)
 
+    def option_table(self, run: _Run, node: Menu) -> MatchTable:
+        """The options' words in the person's language, normalized once per menu and language."""
+        key = (run.state.flow or "", node.id, run.state.lang or self.settings.default_language)
+        table = self._option_tables.get(key)
+        if table is None:
+            table = self._option_tables[key] = MatchTable(self.option_pairs(run, node))
+        return table
+
     def option_pairs(self, run: _Run, node: Menu) -> list[tuple[str, object]]:
         lang = run.state.lang or self.settings.default_language
         pairs: list[tuple[str, object]] = []
@@ -442,7 +463,7 @@ class Engine:
         number = choice_number(text) if not payload else choice_number(payload)
         if number is not None:
             return next((o for o in node.options if o.number == number), None)
-        return best_match(text, self.option_pairs(run, node), fuzzy=fuzzy)
+        return best_match(text, self.option_table(run, node), fuzzy=fuzzy)
 
     def parse_answer(self, run: _Run, node: Question, text: str, payload: str | None):
         text = text.strip()
@@ -464,7 +485,7 @@ class Engine:
             number = choice_number(text)
             if number in (1, 2):
                 return "yes" if number == 1 else "no"
-            return best_match(text, self.yes_no)
+            return best_match(text, self.yes_no_table)
         if node.expect == "choice":
             number = choice_number(payload or text)
             if number is not None:
@@ -480,7 +501,7 @@ class Engine:
                 pairs.append((c.value, c.value))
             return best_match(text, pairs)
         if node.expect == "country":
-            return best_match(text, self.countries)
+            return best_match(text, self.country_table)
         return None  # pragma: no cover - the loader accepts only known kinds
 
     def choice_lines(self, run: _Run, node: Question) -> list[str]:

@@ -88,8 +88,27 @@ def _max_typos(length: int) -> int:
     return 2
 
 
+class MatchTable:
+    """Candidates normalized once, for lists matched on every message (countries, options).
+
+    `best_match` takes one wherever it takes (text, value) pairs: building the table is the
+    costly part (one `normalize` per candidate), so the engine builds each table once.
+    """
+
+    __slots__ = ("keys", "table")
+
+    def __init__(self, candidates: Iterable[tuple[str, object]]):
+        table: dict[str, object] = {}
+        for text, value in candidates:
+            key = normalize(text)
+            if key and key not in table:
+                table[key] = value
+        self.table = table
+        self.keys = list(table)
+
+
 def best_match(
-    reply: str, candidates: Iterable[tuple[str, object]], fuzzy: bool = True
+    reply: str, candidates: Iterable[tuple[str, object]] | MatchTable, fuzzy: bool = True
 ) -> object | None:
     """The value of the candidate whose text matches the reply, allowing small typos.
 
@@ -102,17 +121,14 @@ def best_match(
     query = normalize(reply)
     if not query:
         return None
-    table: dict[str, object] = {}
-    for text, value in candidates:
-        key = normalize(text)
-        if key and key not in table:
-            table[key] = value
+    prepared = candidates if isinstance(candidates, MatchTable) else MatchTable(candidates)
+    table = prepared.table
     if query in table:
         return table[query]
     if not fuzzy:
         return None
     scored = process.extract(
-        query, list(table), scorer=Levenshtein.distance, limit=None, score_cutoff=2
+        query, prepared.keys, scorer=Levenshtein.distance, limit=None, score_cutoff=2
     )
     scored = [(k, d) for k, d, _ in scored if d <= _max_typos(max(len(query), len(k)))]
     if scored:
@@ -124,7 +140,7 @@ def best_match(
     values = [v for k, v in table.items() if " " in k and f" {k} " in words]
     if values and all(v == values[0] for v in values):
         return values[0]
-    ratio = process.extractOne(query, list(table), scorer=fuzz.token_set_ratio, score_cutoff=92)
+    ratio = process.extractOne(query, prepared.keys, scorer=fuzz.token_set_ratio, score_cutoff=92)
     if ratio and len(ratio[0]) > 5:
         return table[ratio[0]]
     return None
