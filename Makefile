@@ -27,8 +27,8 @@ validate: $(STAMP)
 	$(BIN)/bot flows validate
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
 
 test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate

@@ -8,7 +8,6 @@ understands, and that the memory, loading, round-trip and load-generator helpers
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -18,11 +17,9 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `bench` is not an installed package: run from the checkout
-    sys.path.insert(0, str(ROOT))
 
-from bench import conversations as conv  # noqa: E402
-from bench import floor, loadgen, loading, memory, report, roundtrips  # noqa: E402
+from bench import conversations as conv  # `bench` is importable through pytest's pythonpath
+from bench import floor, loadgen, loading, memory, report, roundtrips
 
 TOKEN = "bench-test-token"
 PUBLIC = "https://bench.invalid"
