@@ -16,10 +16,10 @@ import pytest
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from bench import conversations as conv  # `bench` is importable through pytest's pythonpath
+from bench import conversations as conv  # importable through pytest's pythonpath
 from bench import floor, loadgen, loading, memory, report, roundtrips
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "bench-test-token"
 PUBLIC = "https://bench.invalid"
