@@ -96,6 +96,11 @@ def _by_letters(text: str, candidates: Sequence[str]) -> str | None:
         lang: WEIGHTS.get(lang, 1) * sum(text.count(c) for c in MARKERS.get(lang, ""))
         for lang in candidates
     }
+    return _winner(scores)
+
+
+def _winner(scores: dict[str, int]) -> str | None:
+    """The language with the highest score, or None when nothing scored or two tie."""
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] == 0:
         return None
@@ -107,12 +112,7 @@ def _by_letters(text: str, candidates: Sequence[str]) -> str | None:
 def _by_words(text: str, candidates: Sequence[str]) -> str | None:
     words = set(re.findall(r"\w+", text.casefold()))
     scores = {lang: len(words & WORDS.get(lang, set())) for lang in candidates}
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    if not ranked or ranked[0][1] == 0:
-        return None
-    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
-        return None
-    return ranked[0][0]
+    return _winner(scores)
 
 
 def region_of(number: str | None) -> str | None:
