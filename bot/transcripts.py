@@ -12,6 +12,8 @@ conversation:
     expect:
       - "..."
   - wait: 25h       # optional: let time pass
+  - send: "..."
+    lang_hint: fa   # optional: the language the service guessed (default: from the text)
   - send: "۲"
     expect: [...]
     events: [callback]   # optional: the events this message must emit
@@ -73,6 +75,15 @@ def dump(doc: dict) -> str:
     return yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
+def _suggest(text: str, languages) -> str | None:
+    """The language the service would suggest for a first message (no number: no country)."""
+    try:
+        from bot.i18n.detect import suggest_language
+    except ImportError:  # pragma: no cover - the i18n package ships with the service
+        return None
+    return suggest_language(text, None, languages)
+
+
 def replay(engine: Engine, path: Path, update: bool = False) -> Outcome:
     """Replay one transcript file; with `update`, rewrite its expected replies."""
     outcome = Outcome(path)
@@ -88,7 +99,11 @@ def replay(engine: Engine, path: Path, update: bool = False) -> Outcome:
             continue
         outcome.steps += 1
         sent = str(step.get("send", ""))
-        turn = engine.step(state, Inbound(sent, channel=channel, payload=step.get("payload")), now)
+        hint = step.get("lang_hint")
+        if hint is None and (state is None or state.lang is None):
+            hint = _suggest(sent, engine.settings.languages)  # as the web service does
+        inbound = Inbound(sent, channel=channel, payload=step.get("payload"), lang_hint=hint)
+        turn = engine.step(state, inbound, now)
         state = turn.state
         now += 30
         got = turn.texts
