@@ -20,6 +20,8 @@ def test_guide_matches_the_code():
     if os.environ.get("BOT_UPDATE_GOLDEN") == "1":
         GUIDE.write_text(fresh, encoding="utf-8")
     assert text == fresh, "docs/flows.md is stale: run with BOT_UPDATE_GOLDEN=1"
+    for heading in ("# Writing flows", "## Files", "## Conditions", "## Transcripts"):
+        assert heading in text, f"the hand-written part of the guide lost {heading!r}"
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
