@@ -35,7 +35,10 @@ def oversized(engine: Engine) -> list[Problem]:
             for lang in engine.settings.languages:
                 for reply in engine.preview(flow.id, node.id, lang):
                     info = analyse(reply.text)
-                    ucs2_latin = info.encoding == "UCS-2" and _latin(reply.text)
+                    # A stray quote, dash or space is worth a warning; a language's own letters
+                    # (Turkish ş, French ç) are not: the translator cannot avoid them.
+                    stray = [c for c in info.non_gsm if not c[:1].isalpha()]
+                    ucs2_latin = bool(stray) and info.encoding == "UCS-2" and _latin(reply.text)
                     if info.segments <= limit and not ucs2_latin:
                         continue
                     why = _culprits(reply.text, info.non_gsm) if ucs2_latin else ""
