@@ -152,29 +152,29 @@ class Engine:
         for flow in flows.flows.values():
             for word in flow.keywords:
                 self.keywords.setdefault(normalize(word), flow.id)
-        self.yes_no: list[tuple[str, object]] = []
+        yes_no: list[tuple[str, object]] = []
         for value, key in (("yes", "yes_words"), ("no", "no_words")):
             text = flows.system[key]
             for lang in langs:
-                self.yes_no += [(w, value) for w in split_words(self.tr.gettext(lang, text.msgid))]
-        self.countries: list[tuple[str, object]] = []
+                yes_no += [(w, value) for w in split_words(self.tr.gettext(lang, text.msgid))]
+        countries: list[tuple[str, object]] = []
         for lang in dict.fromkeys(("en", *langs)):
             for code, name in self.tr.territories(lang).items():
                 if len(code) == 2 and code.isalpha():
-                    self.countries.append((name, code.upper()))
-                    self.countries.append((code, code.upper()))
+                    countries.append((name, code.upper()))
+                    countries.append((code, code.upper()))
         # Every name of every offered language ("Persian", "persan", "فارسی", "fa").
         aliases = getattr(self.tr, "language_aliases", lambda code: [])
-        self.language_names: list[tuple[str, object]] = []
+        language_names: list[tuple[str, object]] = []
         for code in langs:
             names = [self.tr.language_name(code), code, *aliases(code)]
-            self.language_names += [(name, code) for name in dict.fromkeys(names)]
+            language_names += [(name, code) for name in dict.fromkeys(names)]
         # Normalized once: a reply is matched against thousands of names (every country in
         # every offered language); normalizing them again for each message cost ~100 ms.
-        self.yes_no_table = MatchTable(self.yes_no)
-        self.country_table = MatchTable(self.countries)
-        self.language_table = MatchTable(self.language_names)
-        self._option_tables: dict[tuple[str, str, str], MatchTable] = {}
+        self.yes_no_table = MatchTable(yes_no)
+        self.country_table = MatchTable(countries)
+        self.language_table = MatchTable(language_names)
+        self._word_tables: dict[tuple[str, str, str], MatchTable] = {}
         self.country_vars = {
             n.save_as
             for f in flows.flows.values()
@@ -262,8 +262,8 @@ class Engine:
             self.choose_language(run, text, inbound.payload, None)
         elif st.node and st.flow in self.flows.flows and st.node in self.flows.flows[st.flow].nodes:
             self.answer(run, self.flows.node(st.flow, st.node), text, inbound.payload)
-        elif key in self.keywords:
-            self.go(run, self.keywords[key], self.flows.flows[self.keywords[key]].start)
+        elif self.start_keyword(run, text):
+            pass
         else:
             self.goto_main(run, welcome=first_contact)
         if first_contact and run.replies:
@@ -391,9 +391,7 @@ class Engine:
         st = run.state
         if isinstance(node, Menu):
             option = self.match_option(run, node, text, payload, fuzzy=False)
-            if option is None and normalize(text) in self.keywords:
-                flow = self.keywords[normalize(text)]
-                self.go(run, flow, self.flows.flows[flow].start)
+            if option is None and self.start_keyword(run, text):
                 return
             if option is None:
                 option = best_match(text, self.option_table(run, node))
@@ -410,10 +408,8 @@ class Engine:
                 st.retries = 0
                 self.follow(run, node.next)
                 return
-            if normalize(text) in self.keywords:
+            if self.start_keyword(run, text):
                 st.retries = 0
-                flow = self.keywords[normalize(text)]
-                self.go(run, flow, self.flows.flows[flow].start)
                 return
             st.retries += 1
             if st.retries > node.max_retries:
@@ -434,24 +430,34 @@ class Engine:
         else:
             self.goto_main(run)
 
+    def start_keyword(self, run: _Run, text: str) -> bool:
+        """Start the flow whose keyword the person sent; False when it is no keyword."""
+        flow = self.keywords.get(normalize(text))
+        if flow is None:
+            return False
+        self.go(run, flow, self.flows.flows[flow].start)
+        return True
+
     def option_table(self, run: _Run, node: Menu) -> MatchTable:
         """The options' words in the person's language, normalized once per menu and language."""
-        key = (run.state.flow or "", node.id, run.state.lang or self.settings.default_language)
-        table = self._option_tables.get(key)
-        if table is None:
-            table = self._option_tables[key] = MatchTable(self.option_pairs(run, node))
-        return table
+        return self.word_table(run, node.id, [(o.label, o.synonyms, o) for o in node.options])
 
-    def option_pairs(self, run: _Run, node: Menu) -> list[tuple[str, object]]:
+    def word_table(self, run: _Run, node_id: str, entries, extra=()) -> MatchTable:
+        """Labels and synonyms of (label, synonyms, value) entries, in the person's language
+        and the default one, normalized once per node and language."""
         lang = run.state.lang or self.settings.default_language
-        pairs: list[tuple[str, object]] = []
-        for option in node.options:
-            for language in dict.fromkeys((lang, self.settings.default_language)):
-                pairs.append((self.tr.gettext(language, option.label.msgid), option))
-                if option.synonyms:
-                    words = self.tr.gettext(language, option.synonyms.msgid)
-                    pairs += [(w, option) for w in split_words(words)]
-        return pairs
+        key = (run.state.flow or "", node_id, lang)
+        table = self._word_tables.get(key)
+        if table is None:
+            pairs: list[tuple[str, object]] = []
+            for label, synonyms, value in entries:
+                for language in dict.fromkeys((lang, self.settings.default_language)):
+                    pairs.append((self.tr.gettext(language, label.msgid), value))
+                    if synonyms:
+                        words = self.tr.gettext(language, synonyms.msgid)
+                        pairs += [(w, value) for w in split_words(words)]
+            table = self._word_tables[key] = MatchTable([*pairs, *extra])
+        return table
 
     def match_option(
         self, run: _Run, node: Menu, text: str, payload: str | None, fuzzy: bool = True
@@ -490,16 +496,10 @@ class Engine:
             number = choice_number(payload or text)
             if number is not None:
                 return node.choices[number - 1].value if 1 <= number <= len(node.choices) else None
-            lang = run.state.lang or self.settings.default_language
-            pairs: list[tuple[str, object]] = []
-            for c in node.choices:
-                for language in dict.fromkeys((lang, self.settings.default_language)):
-                    pairs.append((self.tr.gettext(language, c.label.msgid), c.value))
-                    if c.synonyms:
-                        words = split_words(self.tr.gettext(language, c.synonyms.msgid))
-                        pairs += [(w, c.value) for w in words]
-                pairs.append((c.value, c.value))
-            return best_match(text, pairs)
+            entries = [(c.label, c.synonyms, c.value) for c in node.choices]
+            # The stored value itself ("red") is a valid answer too.
+            values = [(c.value, c.value) for c in node.choices]
+            return best_match(text, self.word_table(run, node.id, entries, values))
         if node.expect == "country":
             return best_match(text, self.country_table)
         return None  # pragma: no cover - the loader accepts only known kinds
