@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -86,6 +87,30 @@ def app(make_app):
 def client(app):
     """Flask's test client for `app`."""
     return app.test_client()
+
+
+def concurrently(target, args: list) -> list:
+    """Run `target(arg)` for every arg, all at once in threads; return what they returned.
+
+    An exception in a thread is re-raised here, so a failure is never lost in a thread.
+    """
+    results: list = [None] * len(args)
+    errors: list[BaseException] = []
+
+    def run(index, arg):
+        try:
+            results[index] = target(arg)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 class Clock:

@@ -1,11 +1,11 @@
 """The conversation store against a real Redis: locking, retries, TTLs, round trips."""
 
-import threading
 import time
 from dataclasses import dataclass
 
 import pytest
 import redis as redis_lib
+from conftest import concurrently
 
 from bot import keys
 from bot.state import State
@@ -85,20 +85,7 @@ def test_only_the_last_few_replies_are_kept(redis):
 
 def test_concurrent_messages_lose_no_update(redis):
     store = make_store(redis)
-    errors = []
-
-    def send(i):
-        try:
-            store.handle(P, f"SM{i}", counting_step(pause=0.01))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    concurrently(lambda i: store.handle(P, f"SM{i}", counting_step(pause=0.01)), list(range(10)))
     assert store.get_state(P).vars == {"n": "10"}
 
 

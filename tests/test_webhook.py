@@ -2,11 +2,10 @@
 round trips, expiry, Redis down, limits. Requests are signed by twilio's own library."""
 
 import logging
-import threading
 
 import pytest
 import redis as redis_lib
-from conftest import PUBLIC_URL, SENDER, TEST_SECRET, TwilioHelper
+from conftest import PUBLIC_URL, SENDER, TEST_SECRET, TwilioHelper, concurrently
 from redis.connection import AbstractConnection
 
 from bot import keys
@@ -204,22 +203,13 @@ def test_concurrent_messages_from_one_sender_lose_no_update(app, twilio, redis):
     twilio.sms("hi")
     twilio.sms("1")
     answers = [f"answer-{i}" for i in range(10)]
-    results, errors = [], []
 
     def send(answer):
-        try:
-            helper = TwilioHelper(app.test_client())
-            response = helper.sms(answer)
-            results.append((response.status_code, helper.texts(response)))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        helper = TwilioHelper(app.test_client())
+        response = helper.sms(answer)
+        return response.status_code, helper.texts(response)
 
-    threads = [threading.Thread(target=send, args=(a,)) for a in answers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = concurrently(send, answers)
     assert [code for code, _ in results] == [200] * 10
     state = state_of(redis)
     saved = {state.vars.get(f"a{i}") for i in range(1, 11)}
