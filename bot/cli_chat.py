@@ -11,15 +11,8 @@ from pathlib import Path
 import click
 
 from bot.engine import Inbound
+from bot.i18n.detect import suggest_language
 from bot.runtime import Runtime
-
-
-def _lang_hint(number: str | None, text: str, languages) -> str | None:
-    try:
-        from bot.i18n.detect import suggest_language
-    except ImportError:  # pragma: no cover - until the i18n package lands
-        return None
-    return suggest_language(text, number, languages)
 
 
 def inbound_lines(interactive: bool) -> Iterator[str]:
@@ -62,7 +55,7 @@ def chat(sender, channel, lang, as_json, flows_dir, url) -> None:
     for line in inbound_lines(interactive):
         hint = None
         if state is None or state.lang is None:
-            hint = _lang_hint(sender, line, engine.settings.languages)
+            hint = suggest_language(line, sender, engine.settings.languages)
         turn = engine.step(state, Inbound(line, channel=channel, lang_hint=hint), int(time.time()))
         state = turn.state
         if as_json:

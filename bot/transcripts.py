@@ -30,6 +30,7 @@ import yaml
 
 from bot.engine import Engine, Inbound
 from bot.flow.nodes import parse_duration
+from bot.i18n.detect import suggest_language
 from bot.state import State
 
 START_CLOCK = 1_700_000_000
@@ -75,15 +76,6 @@ def dump(doc: dict) -> str:
     return yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def _suggest(text: str, languages) -> str | None:
-    """The language the service would suggest for a first message (no number: no country)."""
-    try:
-        from bot.i18n.detect import suggest_language
-    except ImportError:  # pragma: no cover - the i18n package ships with the service
-        return None
-    return suggest_language(text, None, languages)
-
-
 def replay(engine: Engine, path: Path, update: bool = False) -> Outcome:
     """Replay one transcript file; with `update`, rewrite its expected replies."""
     outcome = Outcome(path)
@@ -101,7 +93,7 @@ def replay(engine: Engine, path: Path, update: bool = False) -> Outcome:
         sent = str(step.get("send", ""))
         hint = step.get("lang_hint")
         if hint is None and (state is None or state.lang is None):
-            hint = _suggest(sent, engine.settings.languages)  # as the web service does
+            hint = suggest_language(sent, None, engine.settings.languages)  # as the service does
         inbound = Inbound(sent, channel=channel, payload=step.get("payload"), lang_hint=hint)
         turn = engine.step(state, inbound, now)
         state = turn.state

@@ -27,6 +27,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot import jobs, keys, limits, render
 from bot.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
 from bot.events import EventContext, handle_events
+from bot.i18n.detect import suggest_language
 from bot.limits import Arrival, Limits
 from bot.outbound import OUTBOX_TTL
 from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
@@ -188,23 +189,10 @@ def media_only_turn(engine: Engine, state: State | None, hint: str | None) -> Tu
     return Turn(state.copy() if state else State(), (Reply(text, lang=lang),), ())
 
 
-_suggest: Any = None
-
-
 def lang_hint(text: str, number: str, languages) -> str | None:
-    """bot.i18n.detect.suggest_language when that module exists, else None."""
-    global _suggest
-    if _suggest is None:
-        try:
-            from bot.i18n.detect import suggest_language
-        except ImportError:
-            _suggest = False
-        else:
-            _suggest = suggest_language
-    if not _suggest:
-        return None
+    """The language suggested for a first message; a failing guess never blocks a reply."""
     try:
-        return _suggest(text, number, languages)
+        return suggest_language(text, number, languages)
     except Exception as exc:
         log.warning("language suggestion failed: %s", type(exc).__name__)
         return None
