@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.engine import Engine, PlainTranslator
+from bot.engine import Engine
 from bot.flow import FlowError, FlowSet, Problem, read_flows
 from bot.flow.loader import SERVICE_VALUES
+from bot.i18n.translator import CatalogTranslator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FLOWS = ROOT / "flows"
@@ -38,11 +39,7 @@ def default_locales_dir() -> Path:
 
 
 def make_translator(flows: FlowSet, locales_dir: Path | None):
-    """The catalog translator when bot.i18n is available, else plain English."""
-    try:
-        from bot.i18n.translator import CatalogTranslator
-    except ImportError:  # pragma: no cover - only while the i18n package is absent
-        return PlainTranslator()
+    """The catalog translator (English and CLDR names where a catalog is missing)."""
     return CatalogTranslator(
         locales_dir or default_locales_dir(),
         flows.settings.languages,
