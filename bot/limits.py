@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.grouping import together
 from bot.segments import analyse
 
 RATE_NOTICE = "rate_notice"
@@ -193,8 +194,14 @@ def rate_verdict(count: int, limits: Limits) -> str:
     return RATE_NOTICE if count == limits.rate_limit + 1 else RATE_SILENT
 
 
-def outbound_units(channel: str, texts: Sequence[str]) -> int:
-    """What replies cost: SMS segments on SMS, one per message on WhatsApp."""
+def outbound_units(channel: str, texts: Sequence[str], max_segments: int = 0) -> int:
+    """What replies cost: SMS segments on SMS, one per message on WhatsApp.
+
+    With `max_segments` the texts are counted as they are sent: neighbours joined where one
+    message costs no more (bot.grouping); without it, each text as one message.
+    """
+    if max_segments:
+        texts = together(texts, channel, max_segments, segments)
     if channel == "whatsapp":
         return len(texts)
     return sum(segments(text) for text in texts)

@@ -7,9 +7,10 @@
   exists for its menu and language (bot.whatsapp_templates); everything else is text, cut
   only when it exceeds Twilio's 1600 characters.
 
-The first text goes in the TwiML answer, the fastest way to reach the person, and the rest
-by a job, in order (bot.jobs.send_reply). A turn with a template goes entirely through the
-job, with an empty TwiML answer, so that its messages keep their order.
+Short replies of one turn are first joined into one message where that costs no more
+(bot.grouping). The first text goes in the TwiML answer, the fastest way to reach the
+person, and the rest by a job, in order (bot.jobs.send_reply). A turn with a template goes
+entirely through the job, with an empty TwiML answer, so that its messages keep their order.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.engine import Reply
+from bot.grouping import WHATSAPP_MAX_CHARS, together
+from bot.limits import segments
 from bot.outbound import Outgoing
 from bot.split import split_reply
 from bot.whatsapp_templates import BODY_CHARS, template_name, variables
 
-WHATSAPP_MAX_CHARS = 1600
-"""Characters Twilio accepts in one message body (WhatsApp's own limit is higher)."""
 WHATSAPP_SEGMENTS = 10
 """Segment budget of a WhatsApp part when a text must be cut: at most 1530 characters."""
 SPLIT_CACHE = 2048
@@ -86,9 +87,9 @@ def whatsapp_parts(text: str, max_parts: int) -> list[str]:
 
 
 def text_parts(texts: Sequence[str], channel: str, max_segments: int, max_parts: int) -> list[str]:
-    """Every message the texts of a turn are sent in, in order."""
+    """Every message the texts of a turn are sent in, in order: joined, then split."""
     parts: list[str] = []
-    for text in texts:
+    for text in together(texts, channel, max_segments, segments):
         if channel == "whatsapp":
             parts += whatsapp_parts(text, max_parts)
         else:
@@ -124,13 +125,18 @@ def plan(
     """How a turn's replies go out: the first text in TwiML, the rest by a job."""
     if channel == "whatsapp" and templates:
         messages: list[Outgoing] = []
+        run: list[str] = []  # texts since the last template, joined where they fit
         for reply in replies:
             rich = interactive(reply, templates, finish)
-            if rich is not None:
-                messages.append(rich)
-            else:
-                texts = text_parts([reply.text], channel, max_segments, max_parts)
-                messages += [Outgoing(body=p) for p in texts]
+            if rich is None:
+                run.append(reply.text)
+                continue
+            messages += [
+                Outgoing(body=p) for p in text_parts(run, channel, max_segments, max_parts)
+            ]
+            messages.append(rich)
+            run = []
+        messages += [Outgoing(body=p) for p in text_parts(run, channel, max_segments, max_parts)]
         if any(not m.free_form for m in messages):
             return Plan([], messages)
     parts = text_parts([r.text for r in replies], channel, max_segments, max_parts)

@@ -230,6 +230,7 @@ class ConversationStore:
         message_sid: str,
         step: Callable[[State | None], Any],
         arrival: Arrival | None = None,
+        max_segments: int = 0,
     ) -> Handled:
         """Run `step(state)` under the conversation lock and store what it returns.
 
@@ -238,6 +239,8 @@ class ConversationStore:
         A MessageSid seen before returns its stored replies without running `step`. With an
         `arrival` the message is counted against the sender's limits: a refused message or
         one that completes a loop returns `Handled.refused` and changes no state.
+        `max_segments` is the flows' segment limit: the replies are counted against the
+        day's budget as bot.render sends them (joined where that costs no more).
         Raises Busy, or redis.RedisError when Redis cannot be reached.
         """
         at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
@@ -280,7 +283,8 @@ class ConversationStore:
                     # trigger a callback, and any reply would feed the loop.
                     texts, position, preferences = [], "", ""
                     stats, refused, turn = "loop_detected", limits.LOOP, None
-            units = limits.outbound_units(arrival.channel if arrival else "sms", texts)
+            channel = arrival.channel if arrival else "sms"
+            units = limits.outbound_units(channel, texts, max_segments)
             replies = json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
             args = [token, position, self.state_ttl, message_sid, replies, self.replies_ttl]
             args += [KEEP_REPLIES, preferences, self.prefs_ttl]

@@ -21,6 +21,7 @@ from bot.state import State
 P = pseudonym(TEST_SECRET, "sms", SENDER)
 FROM = "+15005550006"
 REMINDER = "Reminder: your appointment is today."
+MENU = "Pick one:\n1. Remind me\n2. Call me back"
 
 
 def registry(redis):
@@ -41,7 +42,7 @@ def ask_for_a_reminder(app) -> TwilioHelper:
     twilio = TwilioHelper(app.test_client())
     twilio.sms("hi")
     texts = twilio.texts(twilio.sms("1"))  # "Remind me"
-    assert texts == ["I will remind you in 3 days."]
+    assert texts == ["I will remind you in 3 days.\n\n" + MENU]
     return twilio
 
 

@@ -229,4 +229,4 @@ def test_a_tapped_option_maps_back_to_the_option(jobs_app, redis, field):
     twilio = TwilioHelper(jobs_app.test_client())
     twilio.whatsapp("hi")
     reply = twilio.whatsapp("Call me back", **{field: "main.menu:1"})
-    assert twilio.texts(reply) == ["I will remind you in 3 days."]
+    assert twilio.texts(reply)[0].startswith("I will remind you in 3 days.\n\nPick one:")
