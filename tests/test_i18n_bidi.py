@@ -131,3 +131,21 @@ def test_right_to_left_languages_come_from_cldr():
     } == set()
     assert all(is_rtl(lang) for lang in ("fa", "ar", "ckb", "ps"))
     assert not is_rtl("xx-unknown")
+
+
+def test_a_remembered_text_gets_the_same_marks_and_the_cache_holds_no_text():
+    from bot.i18n import bidi
+
+    texts = [
+        "برای گفتگو با مشاور: 0800 32 745 یا +32 2 123 45 67",
+        "1. IOM Belgium\n2. Fedasil\n3. \u2066already isolated 12 34\u2069 پایان",
+        "پاسخ شما: Kabul 2024-05 \u200f\u200e",
+        "",
+    ]
+    first = [bidi.isolate(t) for t in texts]
+    assert [bidi.isolate(t) for t in texts] == first  # from the cache now
+    assert first == ["\n".join(bidi.isolate_line(x) for x in t.split("\n")) for t in texts]
+    marks = set(bidi.OPENERS) | {bidi.PDI, bidi.RLM, bidi.LRM}
+    for key, inserted in bidi._marks.items():
+        assert isinstance(key, bytes) and len(key) == 16
+        assert all(isinstance(i, int) and set(s) <= marks for i, s in inserted)

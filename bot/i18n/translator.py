@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 DOMAIN = "messages"
 """The gettext domain: every catalog is `locales/<lang>/LC_MESSAGES/messages.po`."""
+SMALL_NUMBERS = 100
+"""Numbers below this (menu numbers, counts) are formatted once per language and kept."""
 
 DIGIT_ZERO = {
     "latn": "DIGIT ZERO",
@@ -178,6 +180,7 @@ class CatalogTranslator:
         self._lock = threading.Lock()
         self._fallbacks: Counter[tuple[str, str]] = Counter()
         self._territories: dict[str, Mapping[str, str]] = {}
+        self._numbers: dict[tuple[str, int], str] = {}
 
     # --- the interface the engine calls ---------------------------------------------
 
@@ -215,7 +218,18 @@ class CatalogTranslator:
         return cached
 
     def number(self, lang: str, value: int) -> str:
-        """`value` with the separators and digits of the language's chosen numbering system."""
+        """`value` with the separators and digits of the language's chosen numbering system.
+
+        Menu numbers are formatted on every menu line; the small ones are remembered.
+        """
+        if 0 <= value < SMALL_NUMBERS:
+            found = self._numbers.get((lang, value))
+            if found is None:
+                found = self._numbers[(lang, value)] = self._format_number(lang, value)
+            return found
+        return self._format_number(lang, value)
+
+    def _format_number(self, lang: str, value: int) -> str:
         system = self.numbering.get(lang, "latn")
         locale = _locale(lang) or _locale(self.default_language)
         try:
