@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from string import Template
 from typing import Any
 
 import redis
@@ -32,7 +33,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bot import keys, limits, prefs
-from bot.limits import Activity, Arrival, Limits
+from bot.limits import BUDGET_KEEP, Activity, Arrival, Limits
 from bot.state import State
 
 KEEP_REPLIES = 3
@@ -42,17 +43,21 @@ MAX_ATTEMPTS = 2
 STATS_TTL = 90 * 24 * 3600
 """Seconds the daily counters of refused messages are kept."""
 
-BEGIN = """
+ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
+"""The activity hash fields COMMIT writes and BEGIN reads (bot.limits.Activity); BEGIN also
+keeps the rate-limit window in `w` and `n` there."""
+
+BEGIN = Template("""
 local seen = redis.call('LRANGE', KEYS[3], 0, -1)
 for i = 1, #seen, 2 do
-  if seen[i] == ARGV[3] then return {2, seen[i + 1]} end
+  if seen[i] == ARGV[2] then return {2, seen[i + 1]} end
 end
-local now = tonumber(ARGV[5])
-local window = tonumber(ARGV[6])
-if ARGV[4] == '1' then
+local now = tonumber(ARGV[4])
+local window = $rate_window_ms
+if ARGV[3] == '1' then
   local start = tonumber(redis.call('HGET', KEYS[5], 'w') or '0')
   if now - start >= window or now < start then
-    redis.call('HSET', KEYS[5], 'w', ARGV[5], 'n', 1)
+    redis.call('HSET', KEYS[5], 'w', ARGV[4], 'n', 1)
   else
     redis.call('HINCRBY', KEYS[5], 'n', 1)
   end
@@ -62,67 +67,70 @@ local count = tonumber(redis.call('HGET', KEYS[5], 'n') or '0')
 local refused, why = 0, ''
 if tonumber(redis.call('HGET', KEYS[5], 'm') or '0') > now then
   refused, why = 4, 'muted'
-elseif tonumber(ARGV[7]) > 0 and count > tonumber(ARGV[7]) then
+elseif $rate_limit > 0 and count > $rate_limit then
   refused, why = 3, 'rate_limited'
 end
 if refused > 0 then
-  if ARGV[4] == '1' then
+  if ARGV[3] == '1' then
     redis.call('HINCRBY', KEYS[6], why, 1)
-    redis.call('EXPIRE', KEYS[6], ARGV[8])
+    redis.call('EXPIRE', KEYS[6], $stats_ttl)
   end
   return {refused, tostring(count), redis.call('GET', KEYS[4]) or ''}
 end
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {0, ''} end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', $lock_ttl_ms)
 return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
-  redis.call('HGETALL', KEYS[5])}
-"""
-"""KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, lock ms,
-MessageSid, count (1 on the first call for a message, else 0), now ms, rate window ms, rate
-limit (0: none), stats TTL s. Returns {2, replies} for a known MessageSid; {3, count, prefs}
+  redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
+""")
+"""KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, MessageSid, count
+(1 on the first call for a message, else 0), now ms. The store's settings (lock ms, rate
+window ms, rate limit, 0 for none, stats TTL s) are written into the script: fewer arguments
+to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs}
 over the rate limit, {4, count, prefs} when muted; {0, ''} when locked; {1, state, prefs,
-activity fields} when ours."""
+activity values in ACTIVITY_FIELDS order} when ours."""
 
-COMMIT = """
+COMMIT = Template("""
 local seen = redis.call('LRANGE', KEYS[3], 0, -1)
 for i = 1, #seen, 2 do
-  if seen[i] == ARGV[4] then return 1 end
+  if seen[i] == ARGV[3] then return 1 end
 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
-if ARGV[8] == '-' then
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
+if ARGV[5] == '-' then
   redis.call('DEL', KEYS[4])
-elseif ARGV[8] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[8], 'EX', ARGV[9])
+elseif ARGV[5] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', $prefs_ttl)
 end
-redis.call('RPUSH', KEYS[3], ARGV[4], ARGV[5])
-redis.call('LTRIM', KEYS[3], -2 * tonumber(ARGV[7]), -1)
-redis.call('EXPIRE', KEYS[3], ARGV[6])
-if #ARGV > 14 then
-  redis.call('HSET', KEYS[5], unpack(ARGV, 15))
-  redis.call('PEXPIRE', KEYS[5], ARGV[10])
+redis.call('RPUSH', KEYS[3], ARGV[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], -2 * $keep_replies, -1)
+redis.call('EXPIRE', KEYS[3], $replies_ttl)
+if #ARGV > 8 then
+  redis.call('HSET', KEYS[5], 't', ARGV[9], 'i', ARGV[10], 'o', ARGV[11], 'k', ARGV[12],
+    'm', ARGV[13])
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
 end
 local total
-if tonumber(ARGV[11]) > 0 then
-  total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[11])
-  redis.call('EXPIRE', KEYS[6], ARGV[12])
+if tonumber(ARGV[7]) > 0 then
+  total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[7])
+  redis.call('EXPIRE', KEYS[6], $budget_ttl)
 else
   total = tonumber(redis.call('HGET', KEYS[6], 'segments') or '0')
 end
-if ARGV[13] ~= '' then
-  redis.call('HINCRBY', KEYS[7], ARGV[13], 1)
-  redis.call('EXPIRE', KEYS[7], ARGV[14])
+if ARGV[8] ~= '' then
+  redis.call('HINCRBY', KEYS[7], ARGV[8], 1)
+  redis.call('EXPIRE', KEYS[7], $stats_ttl)
 end
 redis.call('DEL', KEYS[1])
 return {1, total}
-"""
+""")
 """KEYS: lock, state, replies, prefs, activity, budget, limit stats. ARGV: token, state JSON
-('' leaves it), state TTL s, MessageSid, replies JSON, replies TTL s, pairs kept, prefs JSON
-('' leaves it, '-' deletes it), prefs TTL s, activity TTL ms, outbound units, budget TTL s,
-stats counter ('' none), stats TTL s, then the activity's field/value pairs. Returns
-{1, units spent today} when written, 1 when a retried call had already written it, 0 when
-the lock was lost."""
+('' leaves it), MessageSid, replies JSON, prefs JSON ('' leaves it, '-' deletes it),
+activity TTL ms, outbound units, stats counter ('' none), then the activity's values in
+ACTIVITY_FIELDS order (none: the activity is left as it is). The TTLs and the number of
+(MessageSid, replies) pairs kept are the store's settings, written into the script.
+Returns {1, units spent today} when written, 1 when a retried call had already written it,
+0 when the lock was lost."""
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -214,8 +222,19 @@ class ConversationStore:
         self.lock_wait_ms = int(lock_wait_ms)
         self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
         self.limits = limits or Limits()
-        self._begin = client.register_script(BEGIN)
-        self._commit = client.register_script(COMMIT)
+        settings = {
+            "lock_ttl_ms": self.lock_ttl_ms,
+            "rate_window_ms": int(self.limits.rate_window_ms),
+            "rate_limit": int(self.limits.rate_limit),
+            "stats_ttl": STATS_TTL,
+            "state_ttl": self.state_ttl,
+            "prefs_ttl": self.prefs_ttl,
+            "replies_ttl": self.replies_ttl,
+            "keep_replies": KEEP_REPLIES,
+            "budget_ttl": BUDGET_KEEP,
+        }
+        self._begin = client.register_script(BEGIN.substitute(settings))
+        self._commit = client.register_script(COMMIT.substitute(settings))
         self._release = client.register_script(RELEASE)
         self._spend = client.register_script(SPEND)
 
@@ -275,8 +294,8 @@ class ConversationStore:
                 raise
             activity, stats, refused = None, "", None
             if arrival is not None:
-                flat = [_text(x) for x in fields]
-                before = Activity.from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
+                values = [_text(x) if x is not None else "" for x in fields]
+                before = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
                 activity = limits.observe(before, arrival, texts, self.limits)
                 if limits.is_loop(activity, arrival):
                     # Drop the turn: a bot's message must not move the conversation or
@@ -286,12 +305,12 @@ class ConversationStore:
             channel = arrival.channel if arrival else "sms"
             units = limits.outbound_units(channel, texts, max_segments)
             replies = json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
-            args = [token, position, self.state_ttl, message_sid, replies, self.replies_ttl]
-            args += [KEEP_REPLIES, preferences, self.prefs_ttl]
+            args = [token, position, message_sid, replies, preferences]
             args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
-            args += [units, limits.BUDGET_KEEP, stats, STATS_TTL]
+            args += [units, stats]
             if activity is not None:
-                args += [x for pair in activity.to_fields().items() for x in pair]
+                fields = activity.to_fields()
+                args += [fields[name] for name in ACTIVITY_FIELDS]
             more = (keys.budget_key(today), keys.limit_stats_key(today))
             result = self._commit(keys=[*names, *more], args=args)
             written, spent = result if isinstance(result, list) else (result, -1)
@@ -309,9 +328,8 @@ class ConversationStore:
         deadline = time.monotonic() + self.lock_wait_ms / 1000
         delay = 0.005
         today = limits.day(at_ms)
-        window, rate = self.limits.rate_window_ms, self.limits.rate_limit
         while True:
-            args = [token, self.lock_ttl_ms, sid, int(count), at_ms, window, rate, STATS_TTL]
+            args = [token, sid, int(count), at_ms]
             reply = self._begin(keys=[*names, keys.limit_stats_key(today)], args=args)
             count = False
             if int(reply[0]) != 0:

@@ -131,7 +131,7 @@ def test_a_retried_commit_is_not_applied_twice(redis):
     store = make_store(redis)
     store.handle(P, "SM1", counting_step())
     names = [keys.lock_key(P), keys.state_key(P), keys.replies_key(P)]
-    args = ["token", State(vars={"n": "99"}).to_json(), 60, "SM1", '["x"]', 60, KEEP_REPLIES]
+    args = ["token", State(vars={"n": "99"}).to_json(), "SM1", '["x"]', ""]
     assert store._commit(keys=names, args=args) == 1
     assert store.get_state(P).vars == {"n": "1"}
 
