@@ -22,10 +22,12 @@ found, and the text goes instead. Menus without a template go as text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -220,28 +222,48 @@ def _warn(path: str, text: Text, message: str) -> Problem:
 
 def default_map_path() -> Path:
     """`BOT_VAR_DIR` (or var/ of the checkout) / whatsapp_templates.json."""
-    return Path(os.environ.get("BOT_VAR_DIR") or ROOT / "var") / MAP_FILE
+    return _map_path(os.environ.get("BOT_VAR_DIR") or "")
 
 
-_cache: dict[str, tuple[float, dict[str, str]]] = {}
+@functools.cache
+def _map_path(var_dir: str) -> Path:
+    return Path(var_dir or ROOT / "var") / MAP_FILE
+
+
+RECHECK_SECONDS = 1.0
+"""How often a process looks whether the map file changed (a `stat` on every WhatsApp
+message cost more than the rest of choosing its template)."""
+_cache: dict[str, tuple[float, float | None, dict[str, str]]] = {}
+"""path -> (when looked at, the file's mtime or None when missing, the map)."""
 
 
 def load_map(path: str | Path) -> Mapping[str, str]:
-    """The stored map, re-read when the file changes; empty when there is no file yet."""
-    file = Path(path)
+    """The stored map, re-read when the file changes; empty when there is no file yet.
+
+    Another process (`bot whatsapp templates --create`) may write the file: its change is
+    seen within RECHECK_SECONDS; `save_map` in this process is seen at once.
+    """
+    name = str(path)
+    now = time.monotonic()
+    cached = _cache.get(name)
+    if cached and now - cached[0] < RECHECK_SECONDS:
+        return cached[2]
     try:
-        mtime = file.stat().st_mtime
+        mtime: float | None = os.stat(name).st_mtime
     except OSError:
-        return {}
-    cached = _cache.get(str(file))
-    if cached and cached[0] == mtime:
-        return cached[1]
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    mapping = {str(k): str(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
-    _cache[str(file)] = (mtime, mapping)
+        mtime = None
+    if cached and cached[1] == mtime:
+        _cache[name] = (now, mtime, cached[2])
+        return cached[2]
+    mapping: dict[str, str] = {}
+    if mtime is not None:
+        try:
+            doc = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if isinstance(doc, dict):
+            mapping = {str(k): str(v) for k, v in doc.items()}
+    _cache[name] = (now, mtime, mapping)
     return mapping
 
 
@@ -253,6 +275,7 @@ def save_map(path: str | Path, mapping: Mapping[str, str]) -> None:
     text = json.dumps(dict(sorted(mapping.items())), indent=2, ensure_ascii=False) + "\n"
     partial.write_text(text, encoding="utf-8")
     partial.replace(file)
+    _cache.pop(str(path), None)
 
 
 def create(client, docs: Sequence[Mapping[str, Any]], path: str | Path) -> tuple[int, int]:

@@ -230,3 +230,19 @@ def test_a_tapped_option_maps_back_to_the_option(jobs_app, redis, field):
     twilio.whatsapp("hi")
     reply = twilio.whatsapp("Call me back", **{field: "main.menu:1"})
     assert twilio.texts(reply)[0].startswith("I will remind you in 3 days.\n\nPick one:")
+
+
+def test_a_map_written_by_another_process_is_seen_after_the_recheck_interval(tmp_path, monkeypatch):
+    import os
+
+    from bot import whatsapp_templates
+
+    path = tmp_path / "map.json"
+    assert load_map(path) == {}
+    path.write_text('{"a": "HX1"}', encoding="utf-8")  # as `bot whatsapp templates` would
+    assert load_map(path) == {}  # looked at less than a second ago
+    monkeypatch.setattr(whatsapp_templates, "RECHECK_SECONDS", 0.0)
+    assert load_map(path) == {"a": "HX1"}
+    path.write_text('{"a": "HX2"}', encoding="utf-8")
+    os.utime(path, (2, 2))
+    assert load_map(path) == {"a": "HX2"}
