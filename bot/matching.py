@@ -52,7 +52,19 @@ def _is_word_char(c: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """Fold a reply for comparison: NFKC, case, diacritics, script variants, edge noise."""
+    """Fold a reply for comparison: NFKC, case, diacritics, script variants, edge noise.
+
+    Plain ASCII (most replies: `1`, `menu`, `yes`) skips the Unicode passes, which change
+    nothing in it; tests/test_matching.py checks both paths agree.
+    """
+    text = text or ""
+    if text.isascii():
+        cleaned = "".join(c if c.isalnum() or c in "'-" else " " for c in text.lower())
+        return " ".join(cleaned.split()).strip("'- ")
+    return _normalize_unicode(text)
+
+
+def _normalize_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").translate(_FOLD)
     text = ascii_digits(text).casefold()
     decomposed = unicodedata.normalize("NFD", text)

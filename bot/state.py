@@ -7,6 +7,7 @@ older versions and unknown keys so that a deploy never strands a conversation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -73,5 +74,5 @@ class State:
         )
 
     def copy(self) -> State:
-        """A deep enough copy for the engine to change freely."""
-        return State.from_json(self.to_json())
+        """A deep enough copy for the engine to change freely (its dict and list copied)."""
+        return dataclasses.replace(self, vars=dict(self.vars), history=list(self.history))

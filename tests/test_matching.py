@@ -80,3 +80,19 @@ def test_normalize_is_idempotent_for_arabic_script_variants():
         once = normalize(word)
         assert normalize(once) == once
     assert normalize("ودروئ") == normalize("ودروی")
+
+
+def test_the_ascii_shortcut_folds_exactly_as_the_unicode_path():
+    import random
+    import string
+
+    from bot.matching import _normalize_unicode
+
+    rng = random.Random(7)
+    alphabet = string.printable + "'-"
+    samples = ["", " 1. ", "#1", "Eligible??", "it's-ok", "--x--", "A\tB\nC", "''", "1)", "MENU!"]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)
+    ]
+    for text in samples:
+        assert normalize(text) == _normalize_unicode(text), repr(text)

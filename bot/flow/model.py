@@ -6,6 +6,7 @@ when flows are reloaded, so a broken edit never half-replaces a working set.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,11 +41,13 @@ class Text:
     col: int
     where: str  # flow/node/field, the address translators see in the catalog comment
 
-    @property
+    # Computed once per text (a frozen dataclass without slots keeps them in __dict__):
+    # the engine asks for them on every reply.
+    @functools.cached_property
     def msgid(self) -> str:
         return to_msgid(self.source)
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return placeholders(self.source)
 

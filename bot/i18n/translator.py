@@ -108,8 +108,12 @@ def menu_name(name: str) -> str:
     return name[:1].title() + name[1:]
 
 
+@cache
 def language_name(lang: str) -> str:
-    """The language's name in itself, from CLDR ("ქართული", "فارسی"), as a menu shows it."""
+    """The language's name in itself, from CLDR ("ქართული", "فارسی"), as a menu shows it.
+
+    Remembered: the language menu names every language on each showing.
+    """
     locale = _locale(lang)
     if locale is None:
         return lang
