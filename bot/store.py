@@ -30,6 +30,8 @@ from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from bot import keys, limits, prefs
@@ -263,7 +265,6 @@ class ConversationStore:
         Raises Busy, or redis.RedisError when Redis cannot be reached.
         """
         at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
-        today = limits.day(at_ms)
         names = (
             keys.lock_key(pseudonym),
             keys.state_key(pseudonym),
@@ -272,9 +273,29 @@ class ConversationStore:
             keys.activity_key(pseudonym),
         )
         count = arrival is not None
+        pool = self.redis.connection_pool
+        conn = pool.get_connection()  # one connection for both scripts of this message
+        try:
+            return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
+        finally:
+            pool.release(conn)
+
+    def _handle(
+        self,
+        conn: Any,
+        names: tuple[str, ...],
+        message_sid: str,
+        step: Callable[[State | None], Any],
+        arrival: Arrival | None,
+        max_segments: int,
+        at_ms: int,
+        count: bool,
+    ) -> Handled:
+        today = limits.day(at_ms)
         for _attempt in range(MAX_ATTEMPTS):
             token = secrets.token_urlsafe(12)
-            reply = self._acquire(names, token, message_sid, at_ms, count)
+            begin_keys = [*names, keys.limit_stats_key(today)]
+            reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count)
             count = False
             code = int(reply[0])
             if code == 2:
@@ -312,14 +333,37 @@ class ConversationStore:
                 fields = activity.to_fields()
                 args += [fields[name] for name in ACTIVITY_FIELDS]
             more = (keys.budget_key(today), keys.limit_stats_key(today))
-            result = self._commit(keys=[*names, *more], args=args)
+            result = self._run(conn, self._commit, [*names, *more], args)
             written, spent = result if isinstance(result, list) else (result, -1)
             if written == 1:
                 return Handled(texts, turn, refused=refused, spent=int(spent), units=units)
         raise Busy("the conversation lock expired before the turn could be saved")
 
+    def _run(self, conn: Any, script: Script, keys: list[str], args: list) -> Any:
+        """EVALSHA on this message's connection: what `script(keys, args)` does, leaner.
+
+        redis-py's command path (pool checkout, health check, retry wrappers) cost about as
+        much CPU as the round trip itself; a message now checks out one connection for both
+        scripts. As the client made by `connect`, it reconnects once after a dropped
+        connection (the scripts are idempotent), and loads a script Redis lost (a restart
+        or SCRIPT FLUSH). A timeout is not retried; redis-py closes the connection then.
+        """
+        for attempt in range(2):
+            try:
+                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return conn.read_response()
+            except NoScriptError:
+                if attempt:
+                    raise
+                script.sha = self.redis.script_load(script.script)
+            except redis.ConnectionError:
+                conn.disconnect()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _acquire(
-        self, names: tuple[str, ...], token: str, sid: str, at_ms: int, count: bool
+        self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool
     ) -> list:
         """BEGIN until it answers something other than 'locked', for at most lock_wait_ms.
 
@@ -327,10 +371,9 @@ class ConversationStore:
         """
         deadline = time.monotonic() + self.lock_wait_ms / 1000
         delay = 0.005
-        today = limits.day(at_ms)
         while True:
             args = [token, sid, int(count), at_ms]
-            reply = self._begin(keys=[*names, keys.limit_stats_key(today)], args=args)
+            reply = self._run(conn, self._begin, begin_keys, args)
             count = False
             if int(reply[0]) != 0:
                 return reply

@@ -115,7 +115,10 @@ def test_every_script_is_answered_in_its_language(lang):
 def test_memory_measure_runs_on_a_few_conversations_and_cleans_up(redis, redis_url):
     result = memory.run(redis_url, 12)
     assert result["conversations"] == 12
-    assert result["idle_bytes_per_conversation"] > 0
+    # The used_memory delta of 12 conversations (~6 KB) is within what other clients of a
+    # shared test Redis move it by; MEMORY USAGE of each key is exact.
+    assert "idle_bytes_per_conversation" in result
+    assert 100 < result["keys"]["state_key"]["memory_usage_mean_bytes"] < 1000
     assert result["keys"]["state_key"]["keys"] == 12
     assert not result["keys"]["state_key"]["short_lived"]
     assert result["keys"]["replies_key"]["short_lived"]
