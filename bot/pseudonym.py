@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 
 import phonenumbers
 
@@ -30,13 +31,35 @@ def split_address(address: str) -> tuple[str, str]:
     return SMS, address
 
 
+CANONICAL_CACHE = 4096
+"""How many already-normalized senders each process recognises without parsing again."""
+_canonical_key = secrets.token_bytes(32)
+_canonical: set[bytes] = set()
+
+
 def normalize_number(number: str) -> str:
     """E.164 when the number parses (`+32 470 00 00 00` -> `+32470000000`).
 
     Twilio already sends E.164; short codes and alphanumeric senders do not parse and are
     kept as they are (without spaces), so they still get a stable pseudonym.
+
+    Parsing costs about 30 µs, a few percent of a message, and a person sends many
+    messages, so each process remembers which inputs came out unchanged: as digests keyed
+    with a random key made at start, never the numbers.
     """
     raw = "".join((number or "").split())
+    seen = hashlib.blake2b(raw.encode(), key=_canonical_key, digest_size=16).digest()
+    if seen in _canonical:
+        return raw
+    normalized = _parse(raw)
+    if normalized == raw:
+        if len(_canonical) >= CANONICAL_CACHE:
+            _canonical.clear()
+        _canonical.add(seen)
+    return normalized
+
+
+def _parse(raw: str) -> str:
     candidate = raw if raw.startswith("+") else "+" + raw
     try:
         parsed = phonenumbers.parse(candidate, None)

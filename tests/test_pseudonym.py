@@ -49,3 +49,19 @@ def test_channel_and_secret_are_part_of_the_input():
 def test_pseudonym_needs_a_secret():
     with pytest.raises(ValueError, match="BOT_SECRET_KEY"):
         pseudonym("", "sms", "+32470000001")
+
+
+def test_numbers_seen_before_are_recognised_by_keyed_digest_only():
+    from bot import pseudonym as module
+
+    module._canonical.clear()
+    assert normalize_number("+32470000009") == "+32470000009"
+    assert normalize_number("+32470000009") == "+32470000009"  # from the cache
+    assert normalize_number("+32 (0)470 00 00 09") == "+32470000009"  # changed: parsed
+    assert normalize_number("+32 (0)470 00 00 09") == "+32470000009"  # every time
+    assert len(module._canonical) == 1
+    [digest] = module._canonical
+    assert isinstance(digest, bytes) and len(digest) == 16 and b"470000009" not in digest
+    for i in range(module.CANONICAL_CACHE + 5):
+        normalize_number(f"+3247{i:07d}")
+    assert len(module._canonical) <= module.CANONICAL_CACHE
