@@ -53,6 +53,8 @@ def sms_parts(text: str, max_segments: int, max_parts: int) -> list[str]:
     cut positions of recent splits under a digest of the text: never the text itself,
     which may hold a person's answer.
     """
+    if segments(text) <= max_segments:
+        return [text]  # what split_reply answers for a text that fits, without its cuts
     prefix = f"{max_segments}:{max_parts}:".encode()
     key = hashlib.blake2b(prefix + text.encode(), digest_size=16).digest()
     with _splits_lock:
