@@ -74,7 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
         "REDIS_URL",
         "redis://127.0.0.1:6379/0",
         str,
-        "Redis for conversation state and jobs. `bot run` starts an embedded Redis when unset.",
+        "Redis (6.0.6 or newer) for conversation state and jobs. "
+        "`bot run` starts an embedded Redis when unset.",
     ),
     Setting(
         "TWILIO_ACCOUNT_SID",

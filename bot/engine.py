@@ -573,11 +573,14 @@ class Engine:
             if not st.history or st.history[-1] != here:
                 st.history = ([*st.history, here])[-MAX_HISTORY:]
             footer = self.footer(run)
+            labels = [self.text(run, o.label) for o in node.options]
             lines = [
-                f"{self.number(run, o.number)}. {self.text(run, o.label)}" for o in node.options
+                f"{self.number(run, o.number)}. {label}"
+                for o, label in zip(node.options, labels, strict=True)
             ]
             options = tuple(
-                (f"{st.flow}.{node.id}:{o.number}", self.text(run, o.label)) for o in node.options
+                (f"{st.flow}.{node.id}:{o.number}", label)
+                for o, label in zip(node.options, labels, strict=True)
             )
             self.say(run, self.text(run, node.text), lines=lines, options=options, footer=footer)
             return None

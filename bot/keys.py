@@ -15,8 +15,11 @@ PREFIX = "bot:"
 """The first characters of every key, so the service can share a Redis database."""
 
 
+_NOT_IN_TAG = frozenset("{}: ")
+
+
 def _tag(pseudonym: str) -> str:
-    if not pseudonym or any(c in pseudonym for c in "{}: "):
+    if not pseudonym or not _NOT_IN_TAG.isdisjoint(pseudonym):
         raise ValueError("a pseudonym is a short url-safe string without braces or colons")
     return "{" + pseudonym + "}"
 

@@ -50,10 +50,8 @@ ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
 keeps the rate-limit window in `w` and `n` there."""
 
 BEGIN = Template("""
-local seen = redis.call('LRANGE', KEYS[3], 0, -1)
-for i = 1, #seen, 2 do
-  if seen[i] == ARGV[2] then return {2, seen[i + 1]} end
-end
+local seen = redis.call('LPOS', KEYS[3], ARGV[2])
+if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
 local now = tonumber(ARGV[4])
 local window = $rate_window_ms
 if ARGV[3] == '1' then
@@ -93,10 +91,7 @@ over the rate limit, {4, count, prefs} when muted; {0, ''} when locked; {1, stat
 activity values in ACTIVITY_FIELDS order} when ours."""
 
 COMMIT = Template("""
-local seen = redis.call('LRANGE', KEYS[3], 0, -1)
-for i = 1, #seen, 2 do
-  if seen[i] == ARGV[3] then return 1 end
-end
+if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
 if ARGV[5] == '-' then
@@ -150,6 +145,26 @@ return {1, total}
 """
 """KEYS: budget. ARGV: units, daily budget (0: none), budget TTL s. Spends the units only
 if the day stays within the budget; returns {1 spent / 0 refused, total}."""
+
+
+MIN_REDIS = (6, 0, 6)
+"""The oldest Redis the scripts run on: they find a MessageSid with LPOS (Redis 6.0.6)."""
+
+
+class RedisTooOld(RuntimeError):
+    """REDIS_URL points at a Redis older than MIN_REDIS: every message would fail."""
+
+
+def check_version(version: str) -> None:
+    """Raise RedisTooOld, naming both versions, when `version` is older than MIN_REDIS."""
+    parts = tuple(int(p) if p.isdigit() else 0 for p in (version or "0").split(".")[:3])
+    if parts < MIN_REDIS:
+        need = ".".join(map(str, MIN_REDIS))
+        raise RedisTooOld(
+            f"REDIS_URL points at Redis {version or 'of unknown version'}; the conversation "
+            f"store needs Redis {need} or newer (it uses LPOS). Upgrade Redis, or unset "
+            "REDIS_URL in development to use the embedded one."
+        )
 
 
 class Busy(Exception):
@@ -241,7 +256,11 @@ class ConversationStore:
         self._spend = client.register_script(SPEND)
 
     def load_scripts(self) -> None:
-        """Send the scripts to Redis once, so the first message does not pay for it."""
+        """Send the scripts to Redis once, so the first message does not pay for it.
+
+        Raises RedisTooOld when the server cannot run them.
+        """
+        check_version(str(self.redis.info("server").get("redis_version", "")))
         for script in (self._begin, self._commit, self._release, self._spend):
             script.sha = self.redis.script_load(script.script)
 

@@ -193,3 +193,14 @@ def test_a_restarted_redis_is_reconnected_transparently(tmp_path):
     finally:
         client.close()
         server.stop()
+
+
+def test_a_redis_too_old_for_the_scripts_is_named_at_start(redis):
+    from bot.store import RedisTooOld, check_version
+
+    for old in ("5.0.7", "6.0.5", "", "unknown"):
+        with pytest.raises(RedisTooOld, match=r"needs Redis 6\.0\.6 or newer"):
+            check_version(old)
+    for fine in ("6.0.6", "6.2.14", "7.0.15", "7.2-rc1", "10.0.0"):
+        check_version(fine)
+    make_store(redis).load_scripts()  # the test server is new enough
