@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from bot import simulator_web, webhook
 from bot.flow import FlowError
 from bot.flow.nodes import parse_duration
+from bot.redact import install as install_redaction
 from bot.runtime import Runtime, default_flows_dir, default_locales_dir
 from bot.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 
@@ -57,6 +58,14 @@ def _flag(value: Any) -> bool:
     if text in ("", "0", "false", "no", "off"):
         return False
     raise ValueError(f"{value!r} is not 1/0, true/false, yes/no or on/off")
+
+
+def _log_level(value: Any) -> str:
+    """A logging level name: DEBUG, INFO, WARNING or ERROR."""
+    name = str(value).strip().upper()
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"{value!r} is not DEBUG, INFO, WARNING or ERROR")
+    return name
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,13 @@ SETTINGS: tuple[Setting, ...] = (
         "development",
         str,
         "`production` refuses development shortcuts (generated secrets, skipped signatures).",
+    ),
+    Setting(
+        "BOT_LOG_LEVEL",
+        "INFO",
+        _log_level,
+        "INFO logs problems and notable actions (refusals, queued parts, callbacks, "
+        "reminders); DEBUG adds one line per message. No level logs a number or a message.",
     ),
     Setting("BOT_FLOWS_DIR", "", str, "Folder of YAML flows (default: flows/ of this checkout)."),
     Setting("BOT_LOCALES_DIR", "", str, "Folder of translation catalogs (default: locales/)."),
@@ -356,16 +372,12 @@ def service_values(config: dict) -> dict[str, str]:
 
 
 def _init_logging() -> None:
-    """INFO logs on stderr unless the host configured logging; numbers redacted if we can."""
+    """Logs on stderr unless the host configured logging; numbers redacted on every handler."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    try:
-        from bot.redact import install
-    except ImportError:  # pragma: no cover - until the redaction module lands
-        return
-    install()
+    install_redaction()
 
 
 def _load_runtime(config: dict) -> Runtime:
@@ -416,6 +428,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_PARTS=MAX_FORM_FIELDS,
     )
     settings = read_settings(dict(os.environ), test_config)
+    logging.getLogger("bot").setLevel(settings["BOT_LOG_LEVEL"])
     app.config.update(settings)
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k not in settings})

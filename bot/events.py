@@ -109,7 +109,8 @@ HANDLERS: dict[str, Handler] = {
     "callback": _callback,
     "remind": _remind,
 }
-"""Event type -> handler; types not listed are only logged."""
+"""Event type -> handler; the others (`set`, `language`, `opt_in`...) need no action from
+the service and are logged at DEBUG only."""
 
 
 def handle_events(
@@ -123,7 +124,7 @@ def handle_events(
     for event in events:
         handler = HANDLERS.get(event.type)
         if handler is None:
-            log.info("event %s: no handler yet", event.type)
+            log.debug("event %s: nothing to do", event.type)
             continue
         try:
             handler(ctx, pseudonym, clear_number, event)

@@ -360,7 +360,7 @@ def inbound() -> Response:
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
     check_budget(service.store, handled, now)
-    log.info(
+    log.debug(
         "inbound %s: %d repl%s%s",
         channel,
         len(handled.texts),

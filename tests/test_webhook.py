@@ -172,7 +172,7 @@ def test_no_number_in_redis_keys_or_values(twilio, redis):
 
 def test_logs_have_no_number_and_no_body(twilio, caplog):
     secret_words = "my-very-private-answer"
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="bot"):
         twilio.sms("hi")
         twilio.sms("2")
         twilio.sms(secret_words)
@@ -485,3 +485,21 @@ def test_our_twiml_is_twilios_character_for_character():
         assert twiml_document([text]) == twilios([text]), text
     assert twiml_document([]) == twilios([])
     assert twiml_document(tricky) == twilios(tricky)
+
+
+def test_one_line_per_message_only_at_debug(make_app, caplog):
+    import logging as logging_
+
+    from bot.app import ConfigError
+
+    app = make_app(BOT_LOG_LEVEL="debug")
+    with caplog.at_level(logging_.DEBUG, logger="bot"):
+        TwilioHelper(app.test_client()).sms("hi")
+    assert any(r.message.startswith("inbound sms:") for r in caplog.records)
+    caplog.clear()
+    app = make_app()  # INFO: problems and notable actions only
+    with caplog.at_level(logging_.INFO):
+        TwilioHelper(app.test_client()).sms("hi")
+    assert not any(r.message.startswith("inbound sms:") for r in caplog.records)
+    with pytest.raises(ConfigError, match="BOT_LOG_LEVEL"):
+        make_app(BOT_LOG_LEVEL="loud")
