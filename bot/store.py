@@ -20,8 +20,10 @@ the other turn. Every key has a TTL, and all of them are named in bot.keys.
 from __future__ import annotations
 
 import json
+import os
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -239,6 +241,7 @@ class ConversationStore:
         self.lock_wait_ms = int(lock_wait_ms)
         self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
         self.limits = limits or Limits()
+        self._local = threading.local()
         settings = {
             "lock_ttl_ms": self.lock_ttl_ms,
             "rate_window_ms": int(self.limits.rate_window_ms),
@@ -292,12 +295,22 @@ class ConversationStore:
             keys.activity_key(pseudonym),
         )
         count = arrival is not None
-        pool = self.redis.connection_pool
-        conn = pool.get_connection()  # one connection for both scripts of this message
-        try:
-            return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
-        finally:
-            pool.release(conn)
+        conn = self._connection()
+        return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
+
+    def _connection(self) -> Any:
+        """This thread's own connection for the scripts, made on first use (and after a fork).
+
+        A web worker runs a few threads for its whole life, each handling one message at a
+        time; giving each its own connection spares every message the pool's checkout and
+        health check. A connection that failed is closed by redis-py and reconnects on the
+        next command.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(conn, "pid", None) != os.getpid():
+            conn = self.redis.connection_pool.make_connection()
+            self._local.conn = conn
+        return conn
 
     def _handle(
         self,
@@ -362,24 +375,26 @@ class ConversationStore:
         """EVALSHA on this message's connection: what `script(keys, args)` does, leaner.
 
         redis-py's command path (pool checkout, health check, retry wrappers) cost about as
-        much CPU as the round trip itself; a message now checks out one connection for both
-        scripts. As the client made by `connect`, it reconnects once after a dropped
-        connection (the scripts are idempotent), and loads a script Redis lost (a restart
-        or SCRIPT FLUSH). A timeout is not retried; redis-py closes the connection then.
+        much CPU as the round trip itself. As the client made by `connect`, it reconnects
+        once after a dropped connection (the scripts are idempotent), and loads a script
+        Redis lost (a restart or SCRIPT FLUSH). A timeout is not retried; redis-py closes
+        the connection then.
         """
-        for attempt in range(2):
+        reconnected = reloaded = False
+        while True:
             try:
                 conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 return conn.read_response()
             except NoScriptError:
-                if attempt:
+                if reloaded:
                     raise
+                reloaded = True
                 script.sha = self.redis.script_load(script.script)
             except redis.ConnectionError:
                 conn.disconnect()
-                if attempt:
+                if reconnected:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                reconnected = True
 
     def _acquire(
         self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool

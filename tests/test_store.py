@@ -204,3 +204,18 @@ def test_a_redis_too_old_for_the_scripts_is_named_at_start(redis):
     for fine in ("6.0.6", "6.2.14", "7.0.15", "7.2-rc1", "10.0.0"):
         check_version(fine)
     make_store(redis).load_scripts()  # the test server is new enough
+
+
+def test_each_thread_keeps_its_own_connection_for_the_scripts(redis):
+    import threading
+
+    store = make_store(redis)
+    mine = store._connection()
+    assert store._connection() is mine
+    theirs = []
+    thread = threading.Thread(target=lambda: theirs.append(store._connection()))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine
+    store.handle(P, "SM1", counting_step())
+    assert store._connection() is mine  # the message used this thread's connection
