@@ -25,13 +25,14 @@ Nothing here holds a number or a message body: messages are known by a keyed dig
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.grouping import together
+from bot.pseudonym import keyed_sha256
 from bot.segments import analyse
 
 RATE_NOTICE = "rate_notice"
@@ -141,9 +142,9 @@ class Activity:
 
 def text_digest(secret: str | bytes, text: str) -> str:
     """A keyed digest of a message, case and spacing ignored; never reversible to the text."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    normalized = " ".join(text.casefold().split()).encode()
-    return hmac.new(key, normalized, hashlib.sha256).hexdigest()[:DIGEST_CHARS]
+    mac = keyed_sha256(secret)
+    mac.update(" ".join(text.casefold().split()).encode())
+    return mac.hexdigest()[:DIGEST_CHARS]
 
 
 def replies_digest(texts: Sequence[str]) -> str:
@@ -228,7 +229,13 @@ def segments(text: str) -> int:
 
 def day(at_ms: int) -> str:
     """The UTC day (`YYYY-MM-DD`) budgets and counters are kept by."""
-    return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+    return _day(at_ms // 86_400_000)
+
+
+@functools.lru_cache(maxsize=8)
+def _day(number: int) -> str:
+    """Day `number` since the epoch (UTC days have 86,400 s: no leap seconds in Unix time)."""
+    return dt.datetime.fromtimestamp(number * 86_400, dt.UTC).strftime("%Y-%m-%d")
 
 
 def budget_reached(total: int, limits: Limits) -> bool:

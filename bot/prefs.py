@@ -10,7 +10,6 @@ merges them on BEGIN, inside the same two Lua scripts.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from bot.state import State
@@ -23,12 +22,12 @@ def split(state: State) -> tuple[str, str | None]:
 
     The preferences are None when there are none to keep (no language, no STOP).
     """
-    position = dataclasses.replace(state, lang=None, lang_confirmed=False, opted_out=False)
+    position = state.to_json(preferences=False)
     pairs = (("l", state.lang), ("c", int(state.lang_confirmed)), ("o", int(state.opted_out)))
     doc = {k: v for k, v in pairs if v}
     if not doc:
-        return position.to_json(), None
-    return position.to_json(), json.dumps({"v": VERSION, **doc}, separators=(",", ":"))
+        return position, None
+    return position, json.dumps({"v": VERSION, **doc}, separators=(",", ":"))
 
 
 def read(raw: str | bytes | None) -> dict:

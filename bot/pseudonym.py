@@ -10,6 +10,7 @@ Changing the key starts every conversation afresh.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -76,6 +77,18 @@ def normalize(address: str) -> tuple[str, str]:
     return channel, normalize_number(number)
 
 
+@functools.lru_cache(maxsize=4)
+def _keyed(secret: str | bytes) -> hmac.HMAC:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def keyed_sha256(secret: str | bytes) -> hmac.HMAC:
+    """A fresh HMAC-SHA256 keyed with `secret`: a copy of one keyed once per secret
+    (keying costs as much as hashing a short message, on every message otherwise)."""
+    return _keyed(secret).copy()
+
+
 def pseudonym(secret: str | bytes, channel: str, number: str, *, normalized: bool = False) -> str:
     """HMAC-SHA256 of `channel:number`, first 16 bytes, base64url without padding.
 
@@ -84,7 +97,7 @@ def pseudonym(secret: str | bytes, channel: str, number: str, *, normalized: boo
     """
     if not secret:
         raise ValueError("BOT_SECRET_KEY is empty: pseudonyms need a secret key")
-    key = secret.encode() if isinstance(secret, str) else secret
-    message = f"{channel}:{number if normalized else normalize_number(number)}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()[:PSEUDONYM_BYTES]
+    mac = keyed_sha256(secret)
+    mac.update(f"{channel}:{number if normalized else normalize_number(number)}".encode())
+    digest = mac.digest()[:PSEUDONYM_BYTES]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

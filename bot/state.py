@@ -31,19 +31,20 @@ class State:
     opted_out: bool = False
     pending: str | None = None  # "forget" or "lang" while a system question waits
 
-    def to_json(self) -> str:
-        """Compact JSON: empty fields are left out."""
+    def to_json(self, preferences: bool = True) -> str:
+        """Compact JSON: empty fields are left out; without `preferences`, also the language
+        and STOP, which bot.prefs keeps apart."""
         doc: dict = {"v": VERSION}
         pairs = (
             ("f", self.flow),
             ("n", self.node),
             ("x", self.vars),
-            ("l", self.lang),
-            ("c", 1 if self.lang_confirmed else 0),
+            ("l", self.lang if preferences else None),
+            ("c", 1 if preferences and self.lang_confirmed else 0),
             ("h", self.history),
             ("r", self.retries),
             ("t", self.seen),
-            ("o", 1 if self.opted_out else 0),
+            ("o", 1 if preferences and self.opted_out else 0),
             ("p", self.pending),
         )
         doc.update((k, v) for k, v in pairs if v)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
@@ -169,6 +169,19 @@ def check_version(version: str) -> None:
         )
 
 
+_stores: weakref.WeakSet[ConversationStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child (an RQ job, a pre-loading server) the parent's sockets are not
+    ours: each store makes new per-thread connections."""
+    for store in list(_stores):
+        store._forget_connections()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 class Busy(Exception):
     """The conversation stayed locked longer than we may wait; ask the person to resend."""
 
@@ -242,6 +255,7 @@ class ConversationStore:
         self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
         self.limits = limits or Limits()
         self._local = threading.local()
+        _stores.add(self)
         settings = {
             "lock_ttl_ms": self.lock_ttl_ms,
             "rate_window_ms": int(self.limits.rate_window_ms),
@@ -307,10 +321,13 @@ class ConversationStore:
         next command.
         """
         conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(conn, "pid", None) != os.getpid():
-            conn = self.redis.connection_pool.make_connection()
-            self._local.conn = conn
+        if conn is None:
+            conn = self._local.conn = self.redis.connection_pool.make_connection()
         return conn
+
+    def _forget_connections(self) -> None:
+        """In a forked child: the parent's sockets are not ours to use."""
+        self._local = threading.local()
 
     def _handle(
         self,
@@ -325,7 +342,8 @@ class ConversationStore:
     ) -> Handled:
         today = limits.day(at_ms)
         for _attempt in range(MAX_ATTEMPTS):
-            token = secrets.token_urlsafe(12)
+            # Tells this turn's lock from another's; not a secret, only unique.
+            token = f"{random.getrandbits(96):024x}"  # nosec B311
             begin_keys = [*names, keys.limit_stats_key(today)]
             reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count)
             count = False
