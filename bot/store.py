@@ -56,18 +56,20 @@ local seen = redis.call('LPOS', KEYS[3], ARGV[2])
 if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
 local now = tonumber(ARGV[4])
 local window = $rate_window_ms
+local rate = redis.call('HMGET', KEYS[5], 'w', 'n', 'm')
+local count = tonumber(rate[2] or '0')
 if ARGV[3] == '1' then
-  local start = tonumber(redis.call('HGET', KEYS[5], 'w') or '0')
+  local start = tonumber(rate[1] or '0')
   if now - start >= window or now < start then
     redis.call('HSET', KEYS[5], 'w', ARGV[4], 'n', 1)
+    count = 1
   else
-    redis.call('HINCRBY', KEYS[5], 'n', 1)
+    count = redis.call('HINCRBY', KEYS[5], 'n', 1)
   end
   if redis.call('PTTL', KEYS[5]) < window then redis.call('PEXPIRE', KEYS[5], window) end
 end
-local count = tonumber(redis.call('HGET', KEYS[5], 'n') or '0')
 local refused, why = 0, ''
-if tonumber(redis.call('HGET', KEYS[5], 'm') or '0') > now then
+if tonumber(rate[3] or '0') > now then
   refused, why = 4, 'muted'
 elseif $rate_limit > 0 and count > $rate_limit then
   refused, why = 3, 'rate_limited'
@@ -112,7 +114,7 @@ end
 local total
 if tonumber(ARGV[7]) > 0 then
   total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[7])
-  redis.call('EXPIRE', KEYS[6], $budget_ttl)
+  if total == tonumber(ARGV[7]) then redis.call('EXPIRE', KEYS[6], $budget_ttl) end
 else
   total = tonumber(redis.call('HGET', KEYS[6], 'segments') or '0')
 end
