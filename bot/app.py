@@ -138,8 +138,8 @@ SETTINGS: tuple[Setting, ...] = (
         "BOT_PREFS_TTL",
         "90d",
         _duration,
-        "How long a person's language and STOP are kept after their last message; at least "
-        "BOT_STATE_TTL. The privacy notice says so.",
+        "How long a language the person chose (LANG) and STOP are kept after their last "
+        "message; at least BOT_STATE_TTL. The privacy notice says so.",
     ),
     Setting(
         "BOT_CALLBACK_TTL",

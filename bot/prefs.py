@@ -2,10 +2,18 @@
 
 Where someone is in a flow and what they answered is worth little after a day, and it is
 the part that says most about them, so it expires soon (`BOT_STATE_TTL`, 24 h by default).
-Their language and their STOP are worth keeping longer (`BOT_PREFS_TTL`): a person who comes
-back next week should be greeted in their language, and someone who sent STOP must stay
-opted out. The engine sees one `State`; the store splits it into the two keys on COMMIT and
-merges them on BEGIN, inside the same two Lua scripts.
+A language the person chose (LANG or the language menu) and their STOP are worth keeping
+longer (`BOT_PREFS_TTL`): a person who comes back next week should be greeted in the
+language they asked for, and someone who sent STOP must stay opted out.
+
+A language the service only guessed (from the script of the first message or the number's
+country) stays with the position and expires with it: a language says much about where a
+person comes from, and the same guess is made again when they come back. So someone who
+never chose a language nor sent STOP leaves nothing in Redis a day after their last
+message, and an idle conversation costs one key instead of two.
+
+The engine sees one `State`; the store splits it into the two keys on COMMIT and merges
+them on BEGIN, inside the same two Lua scripts.
 """
 
 from __future__ import annotations
@@ -20,8 +28,11 @@ VERSION = 1
 def split(state: State) -> tuple[str, str | None]:
     """(position JSON, preferences JSON) of a state; neither repeats what the other holds.
 
-    The preferences are None when there are none to keep (no language, no STOP).
+    The preferences are None when there are none to keep longer than the position (no
+    chosen language, no STOP); a guessed language is then part of the position.
     """
+    if not (state.lang_confirmed or state.opted_out):
+        return state.to_json(), None
     position = state.to_json(preferences=False)
     pairs = (("l", state.lang), ("c", int(state.lang_confirmed)), ("o", int(state.opted_out)))
     doc = {k: v for k, v in pairs if v}

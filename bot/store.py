@@ -79,7 +79,8 @@ if refused > 0 then
     redis.call('HINCRBY', KEYS[6], why, 1)
     redis.call('EXPIRE', KEYS[6], $stats_ttl)
   end
-  return {refused, tostring(count), redis.call('GET', KEYS[4]) or ''}
+  return {refused, tostring(count), redis.call('GET', KEYS[4]) or '',
+    redis.call('GET', KEYS[2]) or ''}
 end
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {0, ''} end
@@ -90,9 +91,9 @@ return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
 """KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, MessageSid, count
 (1 on the first call for a message, else 0), now ms. The store's settings (lock ms, rate
 window ms, rate limit, 0 for none, stats TTL s) are written into the script: fewer arguments
-to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs}
-over the rate limit, {4, count, prefs} when muted; {0, ''} when locked; {1, state, prefs,
-activity values in ACTIVITY_FIELDS order} when ours."""
+to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs,
+state} over the rate limit, {4, count, prefs, state} when muted; {0, ''} when locked;
+{1, state, prefs, activity values in ACTIVITY_FIELDS order} when ours."""
 
 COMMIT = Template("""
 if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
@@ -355,13 +356,14 @@ class ConversationStore:
             if code in (3, 4):
                 verdict = limits.MUTED if code == 4 else None
                 verdict = verdict or limits.rate_verdict(int(reply[1]), self.limits)
-                return Handled([], None, refused=verdict, lang=prefs.language(reply[2]))
+                known = prefs.merge(reply[3], reply[2])  # the language, chosen or guessed
+                return Handled([], None, refused=verdict, lang=known.lang if known else None)
             state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
             try:
                 turn = step(prefs.merge(state_raw, prefs_raw))
                 texts = list(turn.texts)
                 position, kept = prefs.split(turn.state)
-                preferences = kept or "-"
+                preferences = kept or ("-" if prefs_raw else "")  # "-": a START or LANG undone
             except BaseException:
                 self._unlock(names[0], token)
                 raise

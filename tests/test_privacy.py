@@ -191,6 +191,28 @@ def test_the_language_outlives_the_position(make_app, redis):
     assert state.lang == "fr" and state.flow == "main"
 
 
+def test_a_guessed_language_expires_with_the_position(make_app, redis):
+    app, clock, twilio = service(make_app, BOT_STATE_TTL="2h", BOT_PREFS_TTL="30d")
+    converse(twilio, clock, ["bonjour", "2", "hello"])  # guessed, never chosen
+    name = pseudonym(TEST_SECRET, "sms", SENDER)
+    assert not redis.exists(keys.prefs_key(name))  # nothing kept for 30 days
+    assert 3600 < redis.ttl(keys.state_key(name)) <= 2 * 3600
+    assert app.extensions["bot"].store.get_state(name).lang == "fr"
+    converse(twilio, clock, ["LANG", "2"])  # chosen now: kept apart, for 30 days
+    assert prefs.language(redis.get(keys.prefs_key(name))) == "fr"
+    converse(twilio, clock, ["START"])  # changes nothing: the choice stays
+    assert redis.exists(keys.prefs_key(name))
+
+
+def test_someone_who_never_chose_nor_stopped_leaves_nothing_after_a_day(make_app, redis):
+    _app, clock, twilio = service(make_app)
+    converse(twilio, clock, ["hi", "2", "hello", "1"])
+    name = pseudonym(TEST_SECRET, "sms", SENDER)
+    day = 24 * 3600
+    lasting = [k for k in redis.scan_iter() if redis.ttl(k) > day]
+    assert [k for k in lasting if name.encode() in k] == []
+
+
 # --- FORGET ---------------------------------------------------------------------------
 
 
@@ -242,7 +264,7 @@ def test_forget_in_the_privacy_notice_erases_too(make_app, redis):
 
 def test_forget_cancelled_keeps_everything(make_app, redis):
     _app, clock, twilio = service(make_app)
-    converse(twilio, clock, ["hi", "2", "FORGET", "no"])
+    converse(twilio, clock, ["hi", "LANG", "2", "FORGET", "no"])  # French, chosen
     name = pseudonym(TEST_SECRET, "sms", SENDER)
     assert redis.exists(keys.state_key(name)) and redis.exists(keys.prefs_key(name))
 
@@ -390,6 +412,9 @@ def test_split_and_merge_keep_every_field_once():
     alone = prefs.merge(None, kept)
     assert (alone.lang, alone.opted_out, alone.flow, alone.seen) == ("fa", True, None, 0)
     assert prefs.split(State())[1] is None
+    guessed = State(flow="main", lang="fa")  # not chosen: stays with the position
+    position, kept = prefs.split(guessed)
+    assert kept is None and prefs.merge(position, None) == guessed
 
 
 def test_unreadable_preferences_are_ignored():
