@@ -11,7 +11,6 @@ types; never a number, a profile name or a message body.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import re
 import time
@@ -23,6 +22,7 @@ from xml.sax.saxutils import escape  # nosec B406 - escapes our own output, pars
 
 import redis
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio import request_validator
 from twilio.request_validator import RequestValidator
 
 from bot import jobs, keys, limits, render
@@ -252,7 +252,7 @@ def signature_ok(validator: RequestValidator, url: str, form: Any, signature: st
     """
     params = _Params(form.lists())
     expected = validator.compute_signature(url, params)
-    if hmac.compare_digest(expected.encode(), signature.encode()):
+    if request_validator.compare(expected, signature):  # twilio's constant-time compare
         return True
     return validator.validate(url, form, signature)
 
