@@ -63,6 +63,7 @@ class Service:
     store: ConversationStore
     redis: redis.Redis
     validator: RequestValidator | None
+    config: Any = None  # the app's config itself: read per message without current_app
     clock: Callable[[], float] = time.time
 
 
@@ -84,7 +85,8 @@ def init_app(app: Flask, runtime: Runtime) -> Service:
     except redis.RedisError as exc:
         log.warning("Redis is not reachable at startup (%s); will retry", type(exc).__name__)
     token = config["TWILIO_AUTH_TOKEN"]
-    service = Service(runtime, store, client, RequestValidator(token) if token else None)
+    validator = RequestValidator(token) if token else None
+    service = Service(runtime, store, client, validator, config)
     app.extensions["bot"] = service
     app.register_blueprint(bp)
     return service
@@ -137,7 +139,7 @@ def deliver(
     Twilio retry gets the same TwiML part(s) as the first answer (the count is kept in the
     outbox); the job, queued once per MessageSid, sends the rest once.
     """
-    config = current_app.config
+    config = service.config
     engine = service.runtime.engine
     max_segments = engine.settings.max_segments
     if not config["TWILIO_ACCOUNT_SID"] or not handled.texts:
@@ -221,9 +223,9 @@ def lang_hint(text: str, number: str, languages) -> str | None:
 # --- checks ---------------------------------------------------------------------------
 
 
-def signed_url() -> str:
+def signed_url(config: Any) -> str:
     """The URL Twilio signed: PUBLIC_URL + path (and query) when set, else this request's."""
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    public = config["PUBLIC_URL"].rstrip("/")
     if not public:
         return request.url
     query = request.query_string.decode("latin-1")
@@ -257,19 +259,19 @@ def signature_ok(validator: RequestValidator, url: str, form: Any, signature: st
     return validator.validate(url, form, signature)
 
 
-def check_request() -> None:
+def check_request(service: Service) -> None:
     """Abort 413 on too many fields and 403 on a bad or missing signature or account."""
     form = request.form  # parsing enforces MAX_CONTENT_LENGTH (413)
     if sum(map(len, form.listvalues())) > MAX_FORM_FIELDS:
         abort(413, f"too many form fields (more than {MAX_FORM_FIELDS})")
-    config = current_app.config
+    config = service.config
     if not config["BOT_DEV_SKIP_SIGNATURE"]:
         signature = request.headers.get("X-Twilio-Signature", "")
-        validator = _service().validator
+        validator = service.validator
         if (
             not signature
             or validator is None
-            or not signature_ok(validator, signed_url(), form, signature)
+            or not signature_ok(validator, signed_url(config), form, signature)
         ):
             log.warning("rejected a request to %s: bad or missing signature", request.path)
             abort(
@@ -326,7 +328,8 @@ def check_budget(store: ConversationStore, handled: Handled, now: float) -> None
 @bp.post("/webhooks/twilio", provide_automatic_options=False)
 def inbound() -> Response:
     """An SMS or WhatsApp message from a person; the reply is TwiML."""
-    check_request()
+    service = _service()
+    check_request(service)
     form = request.form
     sender = (form.get("From") or "").strip()
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
@@ -346,7 +349,6 @@ def inbound() -> Response:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         num_media = 0
-    service = _service()
     engine = service.runtime.engine
     now = service.clock()
     hint: list[str | None] = [None]
@@ -364,7 +366,7 @@ def inbound() -> Response:
         return twiml([unavailable_text(engine, guess, key)])
 
     try:
-        secret = current_app.config["BOT_SECRET_KEY"]
+        secret = service.config["BOT_SECRET_KEY"]
         key = pseudonym(secret, channel, number, normalized=True)
         arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
         max_segments = engine.settings.max_segments
@@ -401,7 +403,7 @@ def inbound() -> Response:
 @bp.post("/webhooks/twilio/status", provide_automatic_options=False)
 def delivery_status() -> Response:
     """A delivery status callback: counted per day, channel and status; nothing else kept."""
-    check_request()
+    check_request(_service())
     form = request.form
     status = _WORD.sub("", (form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
     channel = split_address(form.get("To") or "")[0]

@@ -127,7 +127,7 @@ def test_signatures_are_compared_in_constant_time(twilio, monkeypatch):
 
 
 def test_an_exception_gives_a_plain_500_without_traceback(app, client, monkeypatch, caplog):
-    def broken():
+    def broken(_service):
         raise RuntimeError(f"boom for {SENDER}")
 
     monkeypatch.setattr("bot.webhook.check_request", broken)
