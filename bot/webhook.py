@@ -22,7 +22,6 @@ from xml.sax.saxutils import escape  # nosec B406 - escapes our own output, pars
 
 import redis
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from twilio import request_validator
 from twilio.request_validator import RequestValidator
 
 from bot import jobs, keys, limits, render
@@ -34,6 +33,7 @@ from bot.limits import Arrival, Limits
 from bot.outbound import OUTBOX_TTL
 from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
 from bot.runtime import Runtime
+from bot.signature import signature_ok
 from bot.state import State
 from bot.store import Busy, ConversationStore, Handled, connect
 from bot.whatsapp_templates import default_map_path, load_map
@@ -230,33 +230,6 @@ def signed_url(config: Any) -> str:
         return request.url
     query = request.query_string.decode("latin-1")
     return public + request.path + (f"?{query}" if query else "")
-
-
-class _Params(dict):
-    """Form fields as twilio's compute_signature reads them: `getall(name)` -> values.
-
-    Given werkzeug's MultiDict, compute_signature tries `getall`, fails with AttributeError
-    and falls back to `getlist`, once per field: a raised exception per field per message.
-    """
-
-    def getall(self, name: str) -> list[str]:
-        return self[name]
-
-
-def signature_ok(validator: RequestValidator, url: str, form: Any, signature: str) -> bool:
-    """What `validator.validate(url, form, signature)` answers, in fewer steps when it is yes.
-
-    `validate` signs the URL both with and without the default port (Twilio's signing is not
-    consistent about it) and parses the URL three times; a request signed for the URL as
-    configured, the common case, matches the first signature computed here. Anything else
-    goes through `validate` itself, so exactly the same requests are accepted
-    (tests/test_webhook.py compares the two).
-    """
-    params = _Params(form.lists())
-    expected = validator.compute_signature(url, params)
-    if request_validator.compare(expected, signature):  # twilio's constant-time compare
-        return True
-    return validator.validate(url, form, signature)
 
 
 def check_request(service: Service) -> None:
