@@ -172,6 +172,11 @@ def check_version(version: str) -> None:
         )
 
 
+try:  # hiredis packs a command in C; redis-py's wrapper adds a type check per argument
+    from hiredis import pack_command as _pack
+except ImportError:  # pragma: no cover - hiredis is a dependency, but optional in redis-py
+    _pack = None
+
 _stores: weakref.WeakSet[ConversationStore] = weakref.WeakSet()
 
 
@@ -405,7 +410,9 @@ class ConversationStore:
         reconnected = reloaded = False
         while True:
             try:
-                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+                packed = [_pack(command)] if _pack else conn.pack_command(*command)
+                conn.send_packed_command(packed)
                 return conn.read_response()
             except NoScriptError:
                 if reloaded:
