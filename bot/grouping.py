@@ -37,15 +37,41 @@ def together(
     Empty texts are dropped; a text that is already too long on its own stays as it is
     (bot.split cuts it later).
     """
-    grouped: list[str] = []
-    for text in texts:
-        if not text:
-            continue
-        if grouped and _fits(grouped[-1], text, channel, max_segments, segments):
-            grouped[-1] = grouped[-1] + SEPARATOR + text
-        else:
-            grouped.append(text)
+    texts = [t for t in texts if t]
+    key = (channel, max_segments, *map(hash, texts))
+    sizes = _sizes.get(key)
+    if sizes is None:
+        sizes = _group_sizes(texts, channel, max_segments, segments)
+        if len(_sizes) >= SIZES_CACHE:
+            _sizes.clear()
+        _sizes[key] = sizes
+    grouped, start = [], 0
+    for size in sizes:
+        grouped.append(SEPARATOR.join(texts[start : start + size]))
+        start += size
     return grouped
+
+
+SIZES_CACHE = 1024
+"""How many turns' groupings each process remembers: the store counts a turn's cost and the
+webhook sends it, so each turn is grouped twice; kept under the texts' hashes, never the
+texts."""
+_sizes: dict[tuple, tuple[int, ...]] = {}
+
+
+def _group_sizes(
+    texts: Sequence[str], channel: str, max_segments: int, segments: Callable[[str], int]
+) -> tuple[int, ...]:
+    sizes: list[int] = []
+    current = ""
+    for text in texts:
+        if sizes and _fits(current, text, channel, max_segments, segments):
+            current = current + SEPARATOR + text
+            sizes[-1] += 1
+        else:
+            current = text
+            sizes.append(1)
+    return tuple(sizes)
 
 
 def _fits(

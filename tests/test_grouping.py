@@ -77,3 +77,14 @@ def test_a_turn_of_two_short_replies_needs_no_job():
         ["You said: hello", "Pick one:\n1. A"], "sms", 1, max_segments=3, max_parts=3
     )
     assert again == plan.twiml
+
+
+def test_groupings_are_remembered_by_hash_never_by_text():
+    from bot import grouping
+
+    texts = ["You said: my secret answer", "Pick one:\n1. A"]
+    first = together(texts, "sms", 3, count)
+    assert together(texts, "sms", 3, count) == first
+    for key, sizes in grouping._sizes.items():
+        assert all(not isinstance(part, str) or part in ("sms", "whatsapp") for part in key)
+        assert all(isinstance(n, int) for n in sizes)
