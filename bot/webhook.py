@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
 # B406 is about parsing XML; escape() only writes our own replies.
 from xml.sax.saxutils import escape  # nosec B406
 
