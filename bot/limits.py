@@ -198,10 +198,12 @@ def rate_verdict(count: int, limits: Limits) -> str:
 def outbound_units(channel: str, texts: Sequence[str], max_segments: int = 0) -> int:
     """What replies cost: SMS segments on SMS, one per message on WhatsApp.
 
-    With `max_segments` the texts are counted as they are sent: neighbours joined where one
-    message costs no more (bot.grouping); without it, each text as one message.
+    With `max_segments` SMS texts are counted as they are sent: neighbours joined where one
+    message costs no more (bot.grouping); without it, each text as one message. WhatsApp
+    replies are counted one message each: a reply sent as a template stays a message of its
+    own, so joining could only under-count.
     """
-    if max_segments:
+    if max_segments and channel != "whatsapp":
         texts = together(texts, channel, max_segments, segments)
     if channel == "whatsapp":
         return len(texts)

@@ -151,8 +151,8 @@ def deliver(
     try:
         if handled.turn is None:
             count = service.redis.hget(outbox, field)
-            if count is None:
-                return handled.texts
+            if count is None:  # answered whole in TwiML the first time: the same again
+                return render.text_parts(handled.texts, channel, **sizes)
             return render.replan(handled.texts, channel, int(count), **sizes)
         templates: Any = {}
         if channel == "whatsapp":
@@ -176,7 +176,7 @@ def deliver(
         return plan.twiml
     except redis.RedisError as exc:
         log.error("inbound %s: could not queue (%s); all in TwiML", channel, type(exc).__name__)
-        return handled.texts
+        return render.text_parts(handled.texts, channel, **sizes)
 
 
 def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
@@ -360,7 +360,7 @@ def inbound() -> Response:
         return refusal(service, handled, channel, now)
     if handled.turn is not None and handled.turn.events:
         ctx = EventContext(
-            service.store, channel, current_app.config, sender=(form.get("To") or "").strip(),
+            service.store, channel, service.config, sender=(form.get("To") or "").strip(),
             status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)

@@ -65,7 +65,8 @@ def test_the_budget_counts_what_is_sent():
     answer, menu = words(224), words(197)
     assert limits.outbound_units("sms", [answer, menu]) == 4  # each text as one message
     assert limits.outbound_units("sms", [answer, menu], max_segments=3) == 3
-    assert limits.outbound_units("whatsapp", [answer, menu], max_segments=3) == 1
+    # WhatsApp: one each, as a reply sent as a template stays a message of its own
+    assert limits.outbound_units("whatsapp", [answer, menu], max_segments=3) == 2
 
 
 def test_a_turn_of_two_short_replies_needs_no_job():

@@ -503,3 +503,14 @@ def test_one_line_per_message_only_at_debug(make_app, caplog):
     assert not any(r.message.startswith("inbound sms:") for r in caplog.records)
     with pytest.raises(ConfigError, match="BOT_LOG_LEVEL"):
         make_app(BOT_LOG_LEVEL="loud")
+
+
+def test_a_twilio_retry_of_a_joined_answer_gets_the_same_single_message(make_app):
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
+    twilio = TwilioHelper(app.test_client())
+    twilio.sms("hi")
+    twilio.sms("2")
+    first = twilio.sms("hello", sid="SM" + "e" * 32)
+    again = twilio.sms("hello", sid="SM" + "e" * 32)
+    assert twilio.texts(first) == ["You said: hello\n\n" + MENU]
+    assert again.get_data() == first.get_data()
