@@ -330,7 +330,8 @@ class ConversationStore:
         """
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self.redis.connection_pool.make_connection()
+            pool = self.redis.connection_pool  # its settings, not its count of connections
+            conn = self._local.conn = pool.connection_class(**pool.connection_kwargs)
         return conn
 
     def _forget_connections(self) -> None:
@@ -368,7 +369,7 @@ class ConversationStore:
                 turn = step(prefs.merge(state_raw, prefs_raw))
                 texts = list(turn.texts)
                 position, kept = prefs.split(turn.state)
-                preferences = kept or ("-" if prefs_raw else "")  # "-": a START or LANG undone
+                preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
             except BaseException:
                 self._unlock(names[0], token)
                 raise
@@ -418,7 +419,7 @@ class ConversationStore:
                 if reloaded:
                     raise
                 reloaded = True
-                script.sha = self.redis.script_load(script.script)
+                self.load_scripts()  # checks the server's version too
             except redis.ConnectionError:
                 conn.disconnect()
                 if reconnected:
@@ -484,7 +485,7 @@ class ConversationStore:
     def count_outbound(self, units: int, at: float | None = None) -> int:
         """Count replies sent outside `handle` (a rate-limit notice); returns today's total."""
         name = _budget_key(at)
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.redis.pipeline()  # MULTI: the counter never exists without its expiry
         pipe.hincrby(name, "segments", int(units))
         pipe.expire(name, limits.BUDGET_KEEP)
         return int(pipe.execute()[0])
@@ -497,7 +498,7 @@ class ConversationStore:
     def alert_once(self, at: float | None = None) -> bool:
         """Mark today's budget as reported to staff; True only for the first caller."""
         name = _budget_key(at)
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.redis.pipeline()  # MULTI: the counter never exists without its expiry
         pipe.hsetnx(name, "alerted", 1)
         pipe.expire(name, limits.BUDGET_KEEP)
         return bool(pipe.execute()[0])

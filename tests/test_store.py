@@ -219,3 +219,14 @@ def test_each_thread_keeps_its_own_connection_for_the_scripts(redis):
     assert theirs[0] is not mine
     store.handle(P, "SM1", counting_step())
     assert store._connection() is mine  # the message used this thread's connection
+
+
+def test_the_scripts_and_the_activity_record_name_the_same_fields():
+    from bot.limits import Activity
+    from bot.store import ACTIVITY_FIELDS, BEGIN, COMMIT
+
+    assert tuple(Activity().to_fields()) == ACTIVITY_FIELDS
+    fields = ", ".join(f"'{f}'" for f in ACTIVITY_FIELDS)
+    assert f"'HMGET', KEYS[5], {fields}" in BEGIN.template
+    written = [f"'{f}', ARGV[{9 + i}]" for i, f in enumerate(ACTIVITY_FIELDS)]
+    assert all(w in COMMIT.template for w in written)
