@@ -190,7 +190,7 @@ def measure(
     # Scripts loaded and the store's connection open before the first reading: neither is
     # part of what a conversation costs.
     conversation_store.load_scripts()
-    conversation_store.redis.ping()
+    conversation_store._connection().connect()
     before = _used_memory(client)
     started = time.perf_counter()
     names = write_conversations(conversation_store, engine, conversations, seed, secret)

@@ -7,10 +7,11 @@ longer (`BOT_PREFS_TTL`): a person who comes back next week should be greeted in
 language they asked for, and someone who sent STOP must stay opted out.
 
 A language the service only guessed (from the script of the first message or the number's
-country) stays with the position and expires with it: a language says much about where a
-person comes from, and the same guess is made again when they come back. So someone who
-never chose a language nor sent STOP leaves nothing in Redis a day after their last
-message, and an idle conversation costs one key instead of two.
+country) stays with the position and expires with it, unless the person sent STOP (then it
+is kept with the STOP, so that START is answered in their language). A language says much
+about where a person comes from, and the same guess is made again when they come back. So
+someone who never chose a language nor sent STOP leaves nothing in Redis a day after their
+last message, and an idle conversation costs one key instead of two.
 
 The engine sees one `State`; the store splits it into the two keys on COMMIT and merges
 them on BEGIN, inside the same two Lua scripts.
