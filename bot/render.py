@@ -15,12 +15,10 @@ entirely through the job, with an empty TwiML answer, so that its messages keep 
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.digest_cache import DigestCache
 from bot.engine import Reply
 from bot.grouping import WHATSAPP_MAX_CHARS, together
 from bot.limits import segments
@@ -33,8 +31,7 @@ WHATSAPP_SEGMENTS = 10
 SPLIT_CACHE = 2048
 """How many splits each process remembers (as cut positions under a digest of the text)."""
 
-_splits: OrderedDict[bytes, tuple[tuple[int, int], ...]] = OrderedDict()
-_splits_lock = threading.Lock()
+_splits = DigestCache(SPLIT_CACHE)
 
 
 @dataclass(frozen=True)
@@ -55,19 +52,12 @@ def sms_parts(text: str, max_segments: int, max_parts: int) -> list[str]:
     """
     if segments(text) <= max_segments:
         return [text]  # what split_reply answers for a text that fits, without its cuts
-    prefix = f"{max_segments}:{max_parts}:".encode()
-    key = hashlib.blake2b(prefix + text.encode(), digest_size=16).digest()
-    with _splits_lock:
-        spans = _splits.get(key)
-        if spans is not None:
-            _splits.move_to_end(key)
+    key = DigestCache.key(text, f"{max_segments}:{max_parts}:".encode())
+    spans = _splits.get(key)
     if spans is None:
         parts = split_reply(text, max_segments_per_part=max_segments, max_parts=max_parts)
         spans = _spans(text, parts)
-        with _splits_lock:
-            _splits[key] = spans
-            if len(_splits) > SPLIT_CACHE:
-                _splits.popitem(last=False)
+        _splits.put(key, spans)
     return [text[start:end] for start, end in spans]
 
 

@@ -25,13 +25,12 @@ splits one, and running it twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import unicodedata
-from collections import OrderedDict
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
+
+from bot.digest_cache import DigestCache
 
 LRI = "\u2066"
 RLI = "\u2067"
@@ -186,25 +185,18 @@ def isolate(text: str) -> str:
     (a Unicode lookup per character), so each process remembers where the marks went
     under a digest of the text: never the text itself, which may hold a person's answer.
     """
-    key = hashlib.blake2b(text.encode(), digest_size=16).digest()
-    with _marks_lock:
-        marks = _marks.get(key)
-        if marks is not None:
-            _marks.move_to_end(key)
+    key = DigestCache.key(text)
+    marks = _marks.get(key)
     if marks is not None:
         return _insert(text, marks)
     done = "\n".join(isolate_line(line) for line in text.split("\n"))
-    with _marks_lock:
-        _marks[key] = _insertions(text, done)
-        if len(_marks) > MARKS_CACHE:
-            _marks.popitem(last=False)
+    _marks.put(key, _insertions(text, done))
     return done
 
 
 MARKS_CACHE = 2048
 """How many texts' mark positions each process remembers."""
-_marks: OrderedDict[bytes, tuple[tuple[int, str], ...]] = OrderedDict()
-_marks_lock = threading.Lock()
+_marks = DigestCache(MARKS_CACHE)
 
 
 def _insertions(text: str, done: str) -> tuple[tuple[int, str], ...]:
