@@ -38,7 +38,7 @@ def together(
     (bot.split cuts it later).
     """
     texts = [t for t in texts if t]
-    key = (channel, max_segments, *map(hash, texts))
+    key = (channel, max_segments, segments, *map(hash, texts))
     sizes = _sizes.get(key)
     if sizes is None:
         sizes = _group_sizes(texts, channel, max_segments, segments)

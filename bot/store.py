@@ -350,10 +350,11 @@ class ConversationStore:
         count: bool,
     ) -> Handled:
         today = limits.day(at_ms)
+        stats_key = keys.limit_stats_key(today)
         for _attempt in range(MAX_ATTEMPTS):
             # Tells this turn's lock from another's; not a secret, only unique.
             token = f"{random.getrandbits(96):024x}"  # nosec B311
-            begin_keys = [*names, keys.limit_stats_key(today)]
+            begin_keys = [*names, stats_key]
             reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count)
             count = False
             code = int(reply[0])
@@ -392,7 +393,7 @@ class ConversationStore:
             if activity is not None:
                 fields = activity.to_fields()
                 args += [fields[name] for name in ACTIVITY_FIELDS]
-            more = (keys.budget_key(today), keys.limit_stats_key(today))
+            more = (keys.budget_key(today), stats_key)
             result = self._run(conn, self._commit, [*names, *more], args)
             written, spent = result if isinstance(result, list) else (result, -1)
             if written == 1:
