@@ -164,7 +164,7 @@ def deliver(
             return plan.twiml
         to = f"whatsapp:{number}" if channel == "whatsapp" else number
         delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
-        sender = (request.form.get("To") or "").strip()
+        sender = (request.form.get("To") or "").strip()  # sent with every message
         pipe = service.redis.pipeline()  # the job and the TwiML count: one round trip
         jobs.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
@@ -234,10 +234,16 @@ def signed_url(config: Any) -> str:
     return public + request.path + (f"?{query}" if query else "")
 
 
-def check_request(service: Service) -> None:
-    """Abort 413 on too many fields and 403 on a bad or missing signature or account."""
+def check_request(service: Service) -> dict[str, str]:
+    """Abort 413 on too many fields and 403 on a bad or missing signature or account.
+
+    Returns the form's fields (the first value of each) as a plain dict: werkzeug's
+    MultiDict raises and catches an exception for every `get` of a field Twilio did not
+    send (WaId on SMS, ButtonPayload on most messages), several per message.
+    """
     form = request.form  # parsing enforces MAX_CONTENT_LENGTH (413)
-    if sum(map(len, form.listvalues())) > MAX_FORM_FIELDS:
+    lists = dict(form.lists())
+    if sum(map(len, lists.values())) > MAX_FORM_FIELDS:
         abort(413, f"too many form fields (more than {MAX_FORM_FIELDS})")
     config = service.config
     if not config["BOT_DEV_SKIP_SIGNATURE"]:
@@ -246,7 +252,7 @@ def check_request(service: Service) -> None:
         if (
             not signature
             or validator is None
-            or not signature_ok(validator, signed_url(config), form, signature)
+            or not signature_ok(validator, signed_url(config), lists, signature)
         ):
             log.warning("rejected a request to %s: bad or missing signature", request.path)
             abort(
@@ -254,10 +260,12 @@ def check_request(service: Service) -> None:
                 "invalid or missing X-Twilio-Signature: the request must be signed with "
                 "TWILIO_AUTH_TOKEN for the URL in PUBLIC_URL (or this request's URL)",
             )
+    fields = {name: values[0] for name, values in lists.items() if values}
     account = config["TWILIO_ACCOUNT_SID"]
-    if account and form.get("AccountSid") and form.get("AccountSid") != account:
+    if account and fields.get("AccountSid") and fields["AccountSid"] != account:
         log.warning("rejected a request for another Twilio account")
         abort(403, "this request is for another Twilio account")
+    return fields
 
 
 # --- limits ---------------------------------------------------------------------------
@@ -304,8 +312,7 @@ def check_budget(store: ConversationStore, handled: Handled, now: float) -> None
 def inbound() -> Response:
     """An SMS or WhatsApp message from a person; the reply is TwiML."""
     service = _service()
-    check_request(service)
-    form = request.form
+    form = check_request(service)
     sender = (form.get("From") or "").strip()
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
     if not sender or not sid:
@@ -378,8 +385,7 @@ def inbound() -> Response:
 @bp.post("/webhooks/twilio/status", provide_automatic_options=False)
 def delivery_status() -> Response:
     """A delivery status callback: counted per day, channel and status; nothing else kept."""
-    check_request(_service())
-    form = request.form
+    form = check_request(_service())
     status = _WORD.sub("", (form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
     channel = split_address(form.get("To") or "")[0]
     channel = channel if channel in ("sms", "whatsapp") else "other"

@@ -38,6 +38,8 @@ def test_signature_check_accepts_exactly_what_twilios_validate_accepts():
             signature = signature[:-2] + "xx"
         expected = validator.validate(checked, form, signature)
         assert signature_ok(validator, checked, form, signature) == expected
+        # The webhook passes the fields as a dict of value lists: the same answers.
+        assert signature_ok(validator, checked, dict(form.lists()), signature) == expected
         outcomes[expected] += 1
     assert outcomes[True] > 50 and outcomes[False] > 50  # both kinds were tried
 
