@@ -224,3 +224,30 @@ def test_empty_message_is_not_a_command_but_a_question_mark_is_help():
     help_flow = engine.flows.flows["help"]
     first = engine.preview("help", help_flow.start, "en")[0].text
     assert help_.texts[0] == first
+
+
+def test_a_menu_shown_again_reads_as_a_freshly_built_one(engine):
+    """Menus are made once per (flow, menu, language) and kept: the kept reply is the same
+    text, options and footer as one built by an engine that never showed it."""
+    from bot.runtime import Runtime
+
+    for messages in (["hi", "menu"], ["hi", "quiz", "menu", "quiz"], ["hi", "lang", "2", "menu"]):
+        first = talk(engine, *messages)
+        again = talk(engine, *messages)
+        fresh = talk(Runtime.load(ALLNODES, NO_CATALOGS).engine, *messages)
+        assert again.replies == first.replies == fresh.replies, messages
+
+
+def test_a_menu_naming_a_variable_shows_its_current_value(tmp_path):
+    """Such a menu is built each time it is shown, never kept with someone else's answer."""
+    from bot.runtime import Runtime
+
+    shutil.copytree(ALLNODES, tmp_path / "flows")
+    main = tmp_path / "flows" / "main.yaml"
+    text = main.read_text().replace('text: "Main menu"', 'text: "Main menu for {name}"')
+    main.write_text(text)
+    engine = Runtime.load(tmp_path / "flows", NO_CATALOGS).engine
+    for name in ("Ana", "Levan"):
+        state = State(flow="main", node="menu", lang="en", seen=T0, vars={"name": name})
+        turn = engine.step(state, Inbound("menu"), T0 + 1)
+        assert turn.texts[-1].startswith(f"Main menu for {name}"), turn.texts
