@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 
-from bot.state import State
+from bot.state import State, compact_json
 
 VERSION = 1
 
@@ -39,7 +39,7 @@ def split(state: State) -> tuple[str, str | None]:
     doc = {k: v for k, v in pairs if v}
     if not doc:
         return position, None
-    return position, json.dumps({"v": VERSION, **doc}, separators=(",", ":"))
+    return position, compact_json({"v": VERSION, **doc})
 
 
 def read(raw: str | bytes | None) -> dict:

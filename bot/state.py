@@ -12,6 +12,10 @@ import json
 from dataclasses import dataclass, field
 
 VERSION = 1
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""`json.dumps(doc, ensure_ascii=False, separators=(",", ":"))` without building an encoder
+for every call (json.dumps does when given options): the store writes three documents a
+message."""
 MAX_HISTORY = 8
 """How many menus BACK can walk back through."""
 
@@ -48,7 +52,7 @@ class State:
             ("p", self.pending),
         )
         doc.update((k, v) for k, v in pairs if v)
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return compact_json(doc)
 
     @classmethod
     def from_json(cls, raw: str | bytes | None) -> State:

@@ -38,7 +38,7 @@ from redis.retry import Retry
 
 from bot import keys, limits, prefs
 from bot.limits import BUDGET_KEEP, Activity, Arrival, Limits
-from bot.state import State
+from bot.state import State, compact_json
 
 KEEP_REPLIES = 3
 """How many recent (MessageSid, replies) pairs a conversation keeps for Twilio retries."""
@@ -386,7 +386,7 @@ class ConversationStore:
                     stats, refused, turn = "loop_detected", limits.LOOP, None
             channel = arrival.channel if arrival else "sms"
             units = limits.outbound_units(channel, texts, max_segments)
-            replies = json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
+            replies = compact_json(texts)
             args = [token, position, message_sid, replies, preferences]
             args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
             args += [units, stats]
