@@ -88,7 +88,7 @@ class Gunicorn:
 
     def __init__(self, app: str, env: dict[str, str], log_path: Path, cpu: int | None):
         self.app = app
-        self.port = free_port()
+        self.port = 0  # chosen by `start`, once the other app already listens on its own
         self.env = env
         self.log_path = log_path
         self.cpu = cpu
@@ -100,7 +100,13 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> float:
-        """Start and wait until /readyz answers; returns seconds from start to ready."""
+        """Start and wait until /readyz answers; returns seconds from start to ready.
+
+        The port is chosen here, not when the object is made: two ports chosen before either
+        app listens can be the same one, and then the second gunicorn cannot bind while the
+        first answers for it (a run once measured the floor against itself that way).
+        """
+        self.port = free_port()
         cmd = [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}"]
         cpu = self.cpu
 
@@ -129,7 +135,8 @@ class Gunicorn:
                 raise SystemExit(f"gunicorn {self.app} exited at startup; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.base_url + "/readyz", timeout=1) as resp:  # noqa: S310 - loopback
-                    if resp.status == 200:
+                    # Ours only once our master has a worker: it forks one after binding.
+                    if resp.status == 200 and self.worker_pid() is not None:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
