@@ -206,3 +206,49 @@ def test_cli_reads_standard_input_and_smart_encoding() -> None:
     result = runner.invoke(segments_command, [], input="plain\n")
     assert "encoding:   GSM-7" in result.output
     assert "forced UCS-2" not in result.output
+
+
+def _rule_by_rule(text: str) -> segments.SegmentInfo:
+    """analyse() with every character going through the splitter's rules (no shortcut)."""
+    clusters = [
+        piece
+        for cluster in segments._graphemes(text)
+        for piece in (("\r", "\n") if cluster == "\r\n" else (cluster,))
+    ]
+    non_gsm = tuple(c for c in clusters if c not in segments._GSM7_SEPTETS)
+    if non_gsm:
+        units = [len(c.encode("utf-16-le", "surrogatepass")) // 2 for c in clusters]
+        count = len(segments._pack([16 * u for u in units]))
+        return segments.SegmentInfo(segments.UCS2, count, len(clusters), sum(units), non_gsm)
+    units = [segments._GSM7_SEPTETS[c] for c in clusters]
+    count = len(segments._pack([7 * u for u in units]))
+    return segments.SegmentInfo(segments.GSM7, count, sum(units), sum(units), ())
+
+
+def test_texts_of_one_cluster_per_character_skip_the_rules_with_the_same_result() -> None:
+    """The shortcut for texts where no character can join a neighbour gives what the rules
+    give, on random texts mixing such characters with every kind that can join."""
+    import random
+
+    simple = [*"ab \t\r\n\x7f\u200b\u2066\u2069", "ა", "Ա", "ا", "ж", "€", "é"]
+    joining = [
+        "\u0301",  # Extend
+        "\u064b",  # Arabic vowel mark (Extend)
+        "\u0600",  # Prepend
+        "\u0903",  # SpacingMark
+        "\u200d",  # ZWJ
+        "\u1100\u1161\u11a8",  # Hangul L, V, T
+        "\uac00\uac01",  # LV, LVT
+        "\U0001f1e6\U0001f1ea",  # regional indicators
+        "\U0001f466\U0001f3fb\u2764",  # E_Base_GAZ, E_Modifier, Glue_After_Zwj
+        "\U0001f600",  # astral Other
+    ]
+    rng = random.Random(7)
+    shortcut = 0
+    for i in range(4000):
+        pool = simple if i % 2 else simple + list("".join(joining))
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+        shortcut += segments.one_per_character(text)
+        assert graphemes(text) == segments._graphemes(text), ascii(text)
+        assert analyse(text) == _rule_by_rule(text), ascii(text)
+    assert 2000 <= shortcut < 4000  # both ways were taken
