@@ -67,6 +67,7 @@ class Service:
     validator: RequestValidator | None
     config: Any = None  # the app's config itself: read per message without current_app
     clock: Callable[[], float] = time.time
+    templates_path: str = ""  # the WhatsApp template map, resolved once (not per message)
 
 
 def init_app(app: Flask, runtime: Runtime) -> Service:
@@ -89,6 +90,7 @@ def init_app(app: Flask, runtime: Runtime) -> Service:
     token = config["TWILIO_AUTH_TOKEN"]
     validator = RequestValidator(token) if token else None
     service = Service(runtime, store, client, validator, config)
+    service.templates_path = str(config["BOT_WHATSAPP_TEMPLATES"] or default_map_path())
     app.extensions["bot"] = service
     app.register_blueprint(bp)
     return service
@@ -147,16 +149,16 @@ def deliver(
     if not config["TWILIO_ACCOUNT_SID"] or not handled.texts:
         return together(handled.texts, channel, max_segments, limits.segments)
     sizes = {"max_segments": max_segments, "max_parts": config["BOT_SMS_MAX_PARTS"]}
-    outbox, field = keys.outbox_key(key), f"twiml:{sid}"
+    field = f"twiml:{sid}"
     try:
         if handled.turn is None:
-            count = service.redis.hget(outbox, field)
+            count = service.redis.hget(keys.outbox_key(key), field)
             if count is None:  # answered whole in TwiML the first time: the same again
                 return render.text_parts(handled.texts, channel, **sizes)
             return render.replan(handled.texts, channel, int(count), **sizes)
         templates: Any = {}
         if channel == "whatsapp":
-            templates = load_map(config["BOT_WHATSAPP_TEMPLATES"] or default_map_path())
+            templates = load_map(service.templates_path)
         plan = render.plan(
             handled.turn.replies, channel, templates=templates, finish=engine.tr.finish, **sizes
         )
@@ -169,6 +171,7 @@ def deliver(
         jobs.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
         )  # first: RQ starts the transaction (MULTI) on the pipeline
+        outbox = keys.outbox_key(key)
         pipe.hset(outbox, field, len(plan.twiml))
         pipe.expire(outbox, OUTBOX_TTL)
         pipe.execute()
