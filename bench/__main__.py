@@ -86,7 +86,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     plan = Plan(
         mode="quick" if quick else "full",
         messages=1500 if quick else 6000,
-        rounds=1 if quick else 3,
+        rounds=1 if quick else 5,
         concurrency=8,
         closed_seconds=10.0 if quick else 30.0,
         rate=80.0,

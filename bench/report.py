@@ -73,6 +73,14 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "-"
 
 
+def _each(http: dict[str, Any]) -> str:
+    """Every round's ratio, so that the spread is seen next to the median."""
+    ratios = http.get("round_ratios") or []
+    if len(ratios) < 2:
+        return ""
+    return " (rounds: " + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The short table a person reads (and the README links to)."""
     meta, http = results["meta"], results["http"]
@@ -103,7 +111,7 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
         f"| messages/s, closed loop ({meta['settings']['concurrency']} users; median round of "
         f"{rounds}; ratio: median of the rounds' ratios) | {fc['messages_per_s']:.0f} | "
-        f"{sc['messages_per_s']:.0f} | **{http['ratio']:.2f}** |",
+        f"{sc['messages_per_s']:.0f} | **{http['ratio']:.2f}**{_each(http)} |",
         f"| latency p50 / p95 / p99 ms, closed loop | {_lat(fc['latency_ms'])} | "
         f"{_lat(sc['latency_ms'])} | |",
         f"| web worker CPU, closed loop: share of a CPU; ms per message | {_cpu(fc, 'worker')} | "
