@@ -96,3 +96,66 @@ def test_the_ascii_shortcut_folds_exactly_as_the_unicode_path():
     ]
     for text in samples:
         assert normalize(text) == _normalize_unicode(text), repr(text)
+
+
+def _reference_normalize(text: str) -> str:
+    """The folding as first written, one Python pass per step (the tables must agree)."""
+    import re
+    import unicodedata
+
+    from bot.matching import _FOLD
+
+    text = unicodedata.normalize("NFKC", text or "").translate(_FOLD)
+    text = _reference_digits(text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    text = unicodedata.normalize("NFC", text).translate(_FOLD)
+    words = re.split(r"\s+", text)
+    word = [
+        "".join(c if unicodedata.category(c)[0] in ("L", "N", "M") or c in "'-" else " " for c in w)
+        for w in words
+    ]
+    return " ".join(" ".join(word).split()).strip("'- ")
+
+
+def _reference_digits(text: str) -> str:
+    import unicodedata
+
+    return "".join(
+        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text
+    )
+
+
+def _reference_choice_number(text: str) -> int | None:
+    import re
+    import unicodedata
+
+    folded = _reference_digits(unicodedata.normalize("NFKC", text or ""))
+    folded = "".join(c for c in folded if unicodedata.category(c) not in ("So", "Sk", "Cf"))
+    m = re.match(r"^\s*[#(\[]?\s*(\d{1,3})\s*[.)\]:\-]?\s*$", folded)
+    return int(m.group(1)) if m else None
+
+
+def test_folding_tables_agree_with_the_folding_as_first_written():
+    """normalize, ascii_digits and choice_number use lazily filled translate tables; on
+    random texts of every script, digit, mark, symbol and space they answer as before."""
+    import random
+
+    from bot.matching import _normalize_unicode
+
+    alphabet = (
+        "abcXYZ019 '-.,!?#()\t\n"
+        "აბგ ԱԲԳ աբ سلامیيكةۀأإآٱـ ئ ЖжЁё ÄÖÜßéè ﬁ Ⅻ ²③"
+        "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３"
+        "\u0301\u0308\u064b\u0670\u200c\u200d\u200e\u200f\u2066\u2069\u061c\u00a0\u2003"
+        "🙏👍🏽❤️©®™^`´¨"
+    )
+    rng = random.Random(11)
+    samples = ["", "۲", "١)", "#３", "  ٢ . ", "👍 1", "1️⃣", "ئ", "Menü", "ИРАН!!"]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(4000)
+    ]
+    for text in samples:
+        assert _normalize_unicode(text) == _reference_normalize(text), repr(text)
+        assert choice_number(text) == _reference_choice_number(text), repr(text)
+        assert ascii_digits(text) == _reference_digits(text), repr(text)
