@@ -99,9 +99,12 @@ def normalize(text: str) -> str:
     """
     text = text or ""
     if text.isascii():
-        cleaned = "".join(c if c.isalnum() or c in "'-" else " " for c in text.lower())
-        return " ".join(cleaned.split()).strip("'- ")
+        return " ".join(text.lower().translate(_ASCII_WORDS).split()).strip("'- ")
     return _normalize_unicode(text)
+
+
+_ASCII_WORDS = {code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) in "'-")}
+"""ASCII characters that separate words: all but letters, digits, ' and -."""
 
 
 def _normalize_unicode(text: str) -> str:
