@@ -6,9 +6,9 @@
    (bench.memory).
 3. HTTP: the service (`bot.app:create_app()`) and the floor (`bench.floor`) under the same
    gunicorn settings (bench.servers), each driven by the load generator in its own process
-   (bench.loadgen) with signed conversations (bench.conversations): a warm-up, closed-loop
-   rounds alternating floor and service, an open-loop phase at a fixed rate, then a round
-   trip count with MONITOR (bench.roundtrips) and the memory of each web worker.
+   (bench.loadgen) with signed conversations (bench.conversations): a warm-up, a closed
+   loop in short slices alternating floor and service, an open-loop phase at a fixed rate,
+   then a round trip count with MONITOR (bench.roundtrips) and the memory of each web worker.
 
 Redis is the embedded server unless REDIS_URL is set (its database must be empty). Every
 process listens on 127.0.0.1 only; every loop is bounded in count and in time. Results go to
@@ -67,8 +67,8 @@ class Plan:
     """How much of everything one run does."""
 
     mode: str
-    messages: int  # closed loop, per app and round
-    rounds: int
+    messages: int  # closed loop: messages per app in each slice
+    rounds: int  # closed loop: pairs of slices (floor and service)
     concurrency: int
     closed_seconds: float  # limit per closed-loop run
     rate: float
@@ -85,10 +85,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
     quick = args.quick
     plan = Plan(
         mode="quick" if quick else "full",
-        messages=1500 if quick else 6000,
-        rounds=1 if quick else 5,
+        messages=300 if quick else 400,
+        rounds=8 if quick else 40,
         concurrency=8,
-        closed_seconds=10.0 if quick else 30.0,
+        closed_seconds=30.0 if quick else 120.0,
         rate=80.0,
         open_seconds=10.0 if quick else 30.0,
         warmup=300,
@@ -143,11 +143,13 @@ class Bench:
         conv.write_requests(rest, [c[k:] for c, k in zip(signed, cuts, strict=True)])
         return prime, rest
 
-    def load(self, url: str, requests: Path, mode: str, **limits: Any) -> dict:
+    def load(self, url: str | list[str], requests: Path, mode: str, **limits: Any) -> dict:
         """Run bench.loadgen in its own process and return its report."""
         out = requests.with_suffix(f".{mode}.{time.monotonic_ns()}.out")
         cmd = [sys.executable, "-m", "bench.loadgen", "--requests", str(requests)]
-        cmd += ["--url", url, "--mode", mode, "--out", str(out)]
+        for one in [url] if isinstance(url, str) else url:
+            cmd += ["--url", one]
+        cmd += ["--mode", mode, "--out", str(out)]
         for key, value in limits.items():
             cmd += [f"--{key.replace('_', '-')}", str(value)]
         if self.pinned:
@@ -185,27 +187,6 @@ def cpu_snapshot(server: Gunicorn, redis_url: str) -> dict[str, float]:
     }
 
 
-def cpu_use(before: dict[str, float], after: dict[str, float], result: dict) -> dict:
-    """Share of one CPU used, and CPU milliseconds per message, by the worker and by Redis.
-
-    A worker below ~90 % of a CPU while the load generator keeps every user busy is waiting
-    (on Redis, on its own threads), not computing: its throughput is bound by latency.
-    """
-    wall = max(after["wall"] - before["wall"], 1e-9)
-    messages = max(result["ok"], 1)
-    out: dict[str, float] = {}
-    for who in ("worker", "redis"):
-        used = after[who] - before[who]
-        out[f"{who}_cpu_share"] = round(used / wall, 3)
-        out[f"{who}_cpu_ms_per_message"] = round(used / messages * 1000, 3)
-    return out
-
-
-def _median_round(rounds: list[dict]) -> dict:
-    ordered = sorted(rounds, key=lambda r: r["messages_per_s"])
-    return ordered[(len(ordered) - 1) // 2]
-
-
 def _failed(*reports: dict) -> int:
     return sum(sum(r["errors"].values()) for r in reports)
 
@@ -230,7 +211,7 @@ def run_http(bench: Bench, redis_url: str) -> tuple[dict, dict]:
         "floor": Gunicorn(FLOOR_APP, env, work / "floor.log", cpu),
         "service": Gunicorn(SERVICE_APP, env, work / "service.log", cpu),
     }
-    http: dict[str, Any] = {name: {"rounds": []} for name in apps}
+    http: dict[str, Any] = {name: {} for name in apps}
     trips: dict[str, Any] = {}
     try:
         for name, server in apps.items():
@@ -246,21 +227,38 @@ def run_http(bench: Bench, redis_url: str) -> tuple[dict, dict]:
                 max_messages=plan.warmup,
                 max_seconds=30,
             )
-        for r in range(plan.rounds):
-            requests = bench.requests_file(f"closed{r}", plan.messages)
-            for name in apps:
-                print(f"  round {r + 1}/{plan.rounds}: {name}, closed loop", flush=True)
-                before = cpu_snapshot(apps[name], redis_url)
-                result = bench.load(
-                    url[name],
-                    requests,
-                    "closed",
-                    concurrency=plan.concurrency,
-                    max_messages=plan.messages,
-                    max_seconds=plan.closed_seconds,
-                )
-                result["cpu"] = cpu_use(before, cpu_snapshot(apps[name], redis_url), result)
-                http[name]["rounds"].append(result)
+        print(
+            f"  closed loop: {plan.rounds} pairs of slices of {plan.messages} messages, "
+            "floor and service alternating",
+            flush=True,
+        )
+        requests = bench.requests_file("closed", plan.messages * plan.rounds)
+        before = {name: cpu_snapshot(server, redis_url) for name, server in apps.items()}
+        paired = bench.load(
+            [f"{name}={url[name]}" for name in apps],
+            requests,
+            "paired",
+            concurrency=plan.concurrency,
+            slices=plan.rounds,
+            slice_messages=plan.messages,
+            max_seconds=plan.closed_seconds,
+            redis_url=redis_url,
+        )
+        for name, server in apps.items():
+            used = process_cpu_seconds(server.worker_pid()) - before[name]["worker"]
+            closed = paired["apps"][name]
+            busy, messages = max(closed["elapsed_s"], 1e-9), max(closed["ok"], 1)
+            closed["cpu"] = {
+                "worker_cpu_share": round(used / busy, 3),
+                "worker_cpu_ms_per_message": round(used / messages * 1000, 3),
+                "redis_cpu_share": round(closed["redis_cpu_s"] / busy, 3),
+                "redis_cpu_ms_per_message": round(closed["redis_cpu_s"] / messages * 1000, 3),
+            }
+            http[name]["closed"] = closed
+            http[name]["slices"] = [pair[name] for pair in paired["pairs"]]
+        http["round_ratios"] = paired["ratios"]
+        http["ratio"] = paired["ratio"]
+        http["ratio_quartiles"] = paired["ratio_quartiles"]
         active = max(1, int(plan.rate * PERSON_GAP_S))
         prime, rest = bench.primed_files("open", int(plan.rate * plan.open_seconds), active)
         for name in apps:
@@ -297,11 +295,7 @@ def run_http(bench: Bench, redis_url: str) -> tuple[dict, dict]:
         counted = count_round_trips(bench, redis_url, name, in_process)
         trips[name] = {**counted, **trips[name]}
     for name in apps:
-        http[name]["closed"] = _median_round(http[name]["rounds"])
-        http[name]["failed"] = _failed(*http[name]["rounds"], http[name]["open"])
-    pairs = zip(http["service"]["rounds"], http["floor"]["rounds"], strict=True)
-    http["round_ratios"] = [round(s["messages_per_s"] / f["messages_per_s"], 3) for s, f in pairs]
-    http["ratio"] = sorted(http["round_ratios"])[(len(http["round_ratios"]) - 1) // 2]
+        http[name]["failed"] = _failed(http[name]["closed"], http[name]["open"])
     http["service_log"] = _log_summary(work / "service.log")
     return http, trips
 
@@ -427,8 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
-    parser.add_argument("--messages", type=int, help="closed loop: messages per app and round")
-    parser.add_argument("--rounds", type=int, help="closed loop: rounds (median reported)")
+    parser.add_argument("--messages", type=int, help="closed loop: messages per app and slice")
+    parser.add_argument("--rounds", type=int, help="closed loop: pairs of slices (median ratio)")
     parser.add_argument("--concurrency", type=int, help="closed loop: virtual users")
     parser.add_argument("--rate", type=float, help="open loop: messages per second (80)")
     parser.add_argument("--seconds", type=float, help="open loop: duration")

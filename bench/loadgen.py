@@ -11,6 +11,13 @@ own conversation lock).
 - `closed`: maximum throughput. `concurrency` virtual users each play one conversation
   after another, sending the next message as soon as the reply comes: the rate is whatever
   the server sustains. Latency is from send to full reply.
+- `paired`: `closed` against two apps (the floor and the service) in alternating short
+  slices, each app's slice running `slice-messages` messages with the same users, the
+  order swapped every pair (floor then service, service then floor). Both apps get the same
+  conversations, each continuing where its previous slice stopped. The ratio of two
+  slices run a fraction of a second apart is immune to the drift of a shared machine's
+  speed, which moves whole rounds run seconds apart by 10 % and more; the report gives
+  each pair's ratio and their median.
 - `open`: a fixed arrival rate (e.g. 80 messages a second, Twilio's WhatsApp ceiling).
   Messages are scheduled at start + i / rate whatever the server does, interleaved over
   `active` conversations at once (so one person's messages are active / rate seconds
@@ -176,6 +183,122 @@ async def closed_loop(
     return rec.report("closed", started, cpu_before)
 
 
+def _redis_cpu(client) -> float:
+    """CPU seconds Redis has used (INFO cpu); 0.0 without a client."""
+    if client is None:
+        return 0.0
+    info = client.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+def _merge(reports: Sequence[dict], latencies: Sequence[float]) -> dict:
+    """One app's slices as one closed-loop report (throughput over its slices' time)."""
+    ok = sum(r["ok"] for r in reports)
+    elapsed = sum(r["elapsed_s"] for r in reports)
+    errors: Counter[str] = Counter()
+    for r in reports:
+        errors.update(r["errors"])
+    return {
+        "mode": "closed",
+        "sent": sum(r["sent"] for r in reports),
+        "ok": ok,
+        "errors": dict(errors),
+        "elapsed_s": round(elapsed, 3),
+        "messages_per_s": round(ok / max(elapsed, 1e-9), 1),
+        "latency_ms": latency_summary(latencies),
+        "generator_cpu_s": round(sum(r["generator_cpu_s"] for r in reports), 3),
+        "redis_cpu_s": round(sum(r.get("redis_cpu_s", 0.0) for r in reports), 3),
+    }
+
+
+async def paired_loop(
+    urls: dict[str, str],
+    conversations: Sequence[Sequence[SignedRequest]],
+    *,
+    concurrency: int,
+    slices: int,
+    slice_messages: int,
+    max_seconds: float,
+    redis_url: str = "",
+) -> dict:
+    """Closed loops on two apps in alternating slices; each pair's throughput ratio.
+
+    `urls` maps two names to URLs, the reference first (the ratio is second / first).
+    """
+    names = list(urls)
+    if len(names) != 2:
+        raise SystemExit("paired mode takes exactly two apps")
+    for url in urls.values():
+        check_loopback(url)
+    client = None
+    if redis_url:
+        import redis  # the benchmark's own dependency; only for INFO cpu between slices
+
+        client = redis.Redis.from_url(redis_url)
+    cursors = {name: deque((i, 0) for i in range(len(conversations))) for name in names}
+    per_app: dict[str, list[dict]] = {name: [] for name in names}
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    pairs: list[dict[str, float]] = []
+    deadline = time.perf_counter() + max_seconds
+
+    async def run_slice(name: str, session: aiohttp.ClientSession) -> dict:
+        rec, todo, url = _Recorder(), cursors[name], urls[name]
+        budget = [slice_messages]
+
+        async def user() -> None:
+            while todo and budget[0] > 0:
+                index, position = todo.popleft()
+                conversation = conversations[index]
+                while position < len(conversation):
+                    if budget[0] <= 0:
+                        todo.appendleft((index, position))  # its next slice goes on here
+                        return
+                    budget[0] -= 1
+                    await rec.post(session, url, conversation[position], time.perf_counter())
+                    position += 1
+
+        redis_before, cpu_before = _redis_cpu(client), _cpu_seconds()
+        started = time.perf_counter()
+        await asyncio.wait_for(
+            asyncio.gather(*(user() for _ in range(concurrency))),
+            timeout=max_seconds + DRAIN_SECONDS,
+        )
+        report = rec.report("closed", started, cpu_before)
+        report["redis_cpu_s"] = round(_redis_cpu(client) - redis_before, 4)
+        latencies[name] += rec.latencies
+        return report
+
+    sessions = {name: _session(concurrency) for name in names}
+    try:
+        for k in range(slices):
+            if time.perf_counter() >= deadline:
+                break
+            pair: dict[str, float] = {}
+            for name in names if k % 2 == 0 else names[::-1]:
+                report = await run_slice(name, sessions[name])
+                per_app[name].append(report)
+                pair[name] = report["messages_per_s"]
+            pairs.append(pair)
+    finally:
+        for session in sessions.values():
+            await session.close()
+        if client is not None:
+            client.close()
+    reference, measured = names
+    ratios = [round(p[measured] / p[reference], 3) for p in pairs if p[reference] > 0]
+    ordered = sorted(ratios)
+    return {
+        "mode": "paired",
+        "slices": len(pairs),
+        "slice_messages": slice_messages,
+        "apps": {name: _merge(per_app[name], latencies[name]) for name in names},
+        "pairs": pairs,
+        "ratios": ratios,
+        "ratio": ordered[(len(ordered) - 1) // 2] if ordered else 0.0,
+        "ratio_quartiles": [percentile(ordered, 25), percentile(ordered, 75)] if ordered else [],
+    }
+
+
 def interleave(lengths: Sequence[int], active: int) -> list[tuple[int, int]]:
     """(conversation, message) pairs, round-robin over `active` conversations at a time."""
     waiting = deque(range(len(lengths)))
@@ -241,8 +364,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: run one phase and print (or write) its JSON report."""
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__)
     parser.add_argument("--requests", type=Path, required=True, help="from write_requests")
-    parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT/webhooks/twilio")
-    parser.add_argument("--mode", choices=("closed", "open"), required=True)
+    parser.add_argument(
+        "--url",
+        required=True,
+        action="append",
+        help="http://127.0.0.1:PORT/webhooks/twilio; paired: NAME=URL, twice (reference first)",
+    )
+    parser.add_argument("--mode", choices=("closed", "open", "paired"), required=True)
+    parser.add_argument("--slices", type=int, default=40, help="paired: pairs of slices")
+    parser.add_argument("--slice-messages", type=int, default=400, help="paired: per slice")
+    parser.add_argument("--redis-url", default="", help="paired: Redis CPU per slice")
     parser.add_argument("--concurrency", type=int, default=8, help="closed: virtual users")
     parser.add_argument("--rate", type=float, default=80.0, help="open: messages per second")
     parser.add_argument("--active", type=int, default=240, help="open: conversations at once")
@@ -251,13 +382,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cpu", type=int, default=None, help="pin the generator to this CPU")
     parser.add_argument("--out", type=Path, default=None, help="write the report here")
     args = parser.parse_args(argv)
-    check_loopback(args.url)
+    for url in args.url:
+        check_loopback(url.split("=", 1)[-1])
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     conversations = read_requests(args.requests)
-    if args.mode == "closed":
+    if args.mode == "paired":
+        run = paired_loop(
+            dict(url.split("=", 1) for url in args.url),
+            conversations,
+            concurrency=args.concurrency,
+            slices=args.slices,
+            slice_messages=args.slice_messages,
+            max_seconds=args.max_seconds,
+            redis_url=args.redis_url,
+        )
+    elif args.mode == "closed":
         run = closed_loop(
-            args.url,
+            args.url[0],
             conversations,
             concurrency=args.concurrency,
             max_messages=args.max_messages,
@@ -265,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     else:
         run = open_loop(
-            args.url,
+            args.url[0],
             conversations,
             rate=args.rate,
             active=args.active,

@@ -74,11 +74,12 @@ def _ratio(a: float, b: float) -> str:
 
 
 def _each(http: dict[str, Any]) -> str:
-    """Every round's ratio, so that the spread is seen next to the median."""
-    ratios = http.get("round_ratios") or []
-    if len(ratios) < 2:
+    """Where the middle half of the pairs' ratios lie, so the spread is seen by the median."""
+    quartiles = http.get("ratio_quartiles") or []
+    if len(quartiles) != 2:
         return ""
-    return " (rounds: " + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+    low, high = quartiles
+    return f" (middle half of the pairs: {low:.2f}-{high:.2f})"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -91,7 +92,7 @@ def markdown(results: dict[str, Any]) -> str:
     rate = meta["settings"]["rate"]
     dirty = " (with uncommitted changes)" if meta["dirty"] else ""
     p99_ratio = _ratio(so["latency_ms"]["p99"], fo["latency_ms"]["p99"])
-    rounds = len(http["floor"]["rounds"])
+    pairs = len(http.get("round_ratios") or [])
     floor_cpu = rt["floor"].get("cpu_ms_per_message", 0.0)
     service_cpu = rt["service"].get("cpu_ms_per_message", 0.0)
     lines = [
@@ -109,8 +110,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| | floor | service | service/floor |",
         "|---|---:|---:|---:|",
-        f"| messages/s, closed loop ({meta['settings']['concurrency']} users; median round of "
-        f"{rounds}; ratio: median of the rounds' ratios) | {fc['messages_per_s']:.0f} | "
+        f"| messages/s, closed loop ({meta['settings']['concurrency']} users; {pairs} pairs of "
+        f"slices of {meta['settings']['messages']} messages, floor and service alternating; "
+        f"ratio: median of the pairs' ratios) | {fc['messages_per_s']:.0f} | "
         f"{sc['messages_per_s']:.0f} | **{http['ratio']:.2f}**{_each(http)} |",
         f"| latency p50 / p95 / p99 ms, closed loop | {_lat(fc['latency_ms'])} | "
         f"{_lat(sc['latency_ms'])} | |",

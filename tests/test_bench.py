@@ -201,13 +201,56 @@ def test_load_generator_closed_and_open_loops_against_the_floor(floor_server):
     assert opened["latency_ms"]["p50"] > 0
 
 
+def test_paired_slices_alternate_and_keep_each_conversation_in_order():
+    """The closed loop of `python -m bench`: two apps in alternating slices, each getting
+    every conversation's messages in order, continued from one slice to the next."""
+    from urllib.parse import parse_qs
+
+    received: dict[str, list[str]] = {"a": [], "b": []}
+
+    def recorder(name):
+        def app(environ, start_response):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            received[name].append(parse_qs(body.decode())["MessageSid"][0])
+            start_response("200 OK", [("Content-Type", "text/xml")])
+            return [b"<Response><Message>ok</Message></Response>"]
+
+        return app
+
+    servers, urls = [], {}
+    for name in received:
+        server = make_server("127.0.0.1", 0, recorder(name), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        urls[name] = f"http://127.0.0.1:{server.server_port}{conv.WEBHOOK_PATH}"
+    try:
+        conversations = conv.make_conversations(8, seed=4)
+        signed = conv.signed_conversations(conversations, TOKEN, PUBLIC)
+        paired = asyncio.run(
+            loadgen.paired_loop(
+                urls, signed, concurrency=3, slices=4, slice_messages=7, max_seconds=20
+            )
+        )
+    finally:
+        for server in servers:
+            server.shutdown()
+    assert paired["slices"] == 4 and len(paired["ratios"]) == 4
+    for name in received:
+        assert paired["apps"][name]["ok"] == 28 and not paired["apps"][name]["errors"]
+        assert len(received[name]) == 28
+        for c, conversation in enumerate(conversations):
+            sids = [conv.message_sid(conversation, i) for i in range(len(conversation.script))]
+            got = [sid for sid in received[name] if sid in sids]
+            assert got == sids[: len(got)], f"conversation {c} out of order for {name}"
+        assert conv.message_sid(conversations[0], 0) in received[name]  # from the same list
+
+
 def _fake_results() -> dict:
     lat = {"p50": 1.0, "p95": 2.0, "p99": 3.0, "max": 4.0, "mean": 1.5}
     phase = {"messages_per_s": 100.0, "latency_ms": lat, "errors": {}}
     app = {
         "closed": phase,
         "open": phase,
-        "rounds": [phase],
         "failed": 0,
         "worker_memory": {"rss_kb": 1024, "pss_kb": 512},
         "ready_s": 0.5,
@@ -239,9 +282,15 @@ def _fake_results() -> dict:
             "redis": "6.2",
             "gunicorn": "-w 1",
             "pinned": True,
-            "settings": {"rate": 80.0, "concurrency": 8},
+            "settings": {"rate": 80.0, "concurrency": 8, "messages": 400},
         },
-        "http": {"floor": app, "service": app, "ratio": 0.5},
+        "http": {
+            "floor": app,
+            "service": app,
+            "ratio": 0.5,
+            "round_ratios": [0.4, 0.5, 0.6],
+            "ratio_quartiles": [0.45, 0.55],
+        },
         "round_trips": {"floor": trips, "service": trips},
         "memory": {
             "conversations": 10,
@@ -271,6 +320,8 @@ def test_report_checks_the_targets_and_writes_json_and_markdown(tmp_path):
     assert json_path.exists()
     table = md_path.read_text(encoding="utf-8")
     assert "| service/floor messages per second, one worker | >= 0.7 | 0.5 | **no** |" in table
+    assert "3 pairs of slices of 400 messages" in table
+    assert "**0.50** (middle half of the pairs: 0.45-0.55)" in table
     assert "2.00 (GET 1, SET 1)" in table
 
 
