@@ -339,3 +339,19 @@ def test_round_trips_are_counted_as_socket_writes(redis):
     assert counted["most_common_round_trips"] == 2
     assert counted["share_of_messages_by_round_trips"] == {"2": 1.0}
     assert counted["writes_by_first_command"] == {"GET": 1, "MULTI": 1}
+
+
+def test_instruction_counter_calls_each_app_as_gunicorn_does(redis_url):
+    """bench.instructions (run under valgrind by hand): its requests are signed and answered
+    200 by both apps when called as WSGI apps, and its table gives the ratio."""
+    from bench import instructions
+    from bench.floor import create_app as floor_app
+    from bot.app import create_app as service_app
+
+    config = instructions._config(redis_url)
+    requests = instructions.environs(1, 30)
+    assert len(requests) == 30
+    for make in (floor_app, service_app):
+        instructions.call_all(make(config), requests)  # stops on anything but a 200
+    table = list(instructions.rows({"floor": 600_000_000, "service": 1_000_000_000}, 600))
+    assert "| service | 1.667 M |" in table and "| floor/service | 0.600 |" in table
