@@ -25,7 +25,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from string import Template
 from typing import Any
@@ -426,6 +426,45 @@ class ConversationStore:
                 if reconnected:
                     raise
                 reconnected = True
+
+    def transaction(self, commands: Sequence[Sequence[Any]]) -> list:
+        """MULTI, `commands`, EXEC on this thread's connection, sent as one write.
+
+        What a redis-py transaction pipeline does, without its per-command reply parsing
+        and callbacks, which cost as much as building the RQ job the commands write (the
+        webhook queues the later parts of a reply this way). Returns EXEC's replies.
+        Raises redis.ResponseError when Redis refuses a command (the first error; a block
+        refused when queued is discarded whole) and redis.ConnectionError when the
+        connection fails twice; a dropped connection is retried once (the webhook's
+        blocks are idempotent: a job written twice under its id is the same job).
+        """
+        conn = self._connection()
+        pack = _pack or (lambda args: b"".join(conn.pack_command(*args)))
+        packed = [pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))]
+        reconnected = False
+        while True:
+            try:
+                conn.send_packed_command(packed)
+                errors = []
+                for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each
+                    try:
+                        conn.read_response()
+                    except redis.ResponseError as exc:
+                        errors.append(exc)
+                try:
+                    replies = conn.read_response()
+                except redis.ResponseError as exc:  # EXECABORT
+                    raise errors[0] if errors else exc from None
+                break
+            except redis.ConnectionError:
+                conn.disconnect()
+                if reconnected:
+                    raise
+                reconnected = True
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return replies
 
     def _acquire(
         self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool

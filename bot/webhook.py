@@ -167,14 +167,16 @@ def deliver(
         to = f"whatsapp:{number}" if channel == "whatsapp" else number
         delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
         sender = (request.form.get("To") or "").strip()  # sent with every message
-        pipe = service.redis.pipeline()  # the job and the TwiML count: one round trip
+        pipe = service.redis.pipeline()  # RQ writes the job's commands into it
         jobs.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
-        )  # first: RQ starts the transaction (MULTI) on the pipeline
+        )
         outbox = keys.outbox_key(key)
         pipe.hset(outbox, field, len(plan.twiml))
         pipe.expire(outbox, OUTBOX_TTL)
-        pipe.execute()
+        # The job and the TwiML count in one MULTI/EXEC, one round trip, sent by the store
+        # (pipe.execute() parsed each reply in Python: as costly as building the job).
+        service.store.transaction([args for args, _options in pipe.command_stack])
         log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
         return plan.twiml
     except redis.RedisError as exc:

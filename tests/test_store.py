@@ -230,3 +230,36 @@ def test_the_scripts_and_the_activity_record_name_the_same_fields():
     assert f"'HMGET', KEYS[5], {fields}" in BEGIN.template
     written = [f"'{f}', ARGV[{9 + i}]" for i, f in enumerate(ACTIVITY_FIELDS)]
     assert all(w in COMMIT.template for w in written)
+
+
+def test_a_transaction_writes_all_its_commands_in_one_round_trip(redis):
+    store = make_store(redis)
+    replies = store.transaction(
+        [("HSET", "t:h", "a", 1, "b", "ა"), ("EXPIRE", "t:h", 60), ("SADD", "t:s", "x")]
+    )
+    assert replies == [2, 1, 1]
+    assert redis.hgetall("t:h") == {b"a": b"1", b"b": "ა".encode()}
+    assert 0 < redis.ttl("t:h") <= 60 and redis.smembers("t:s") == {b"x"}
+
+
+def test_a_refused_transaction_raises_and_leaves_the_connection_in_step(redis):
+    store = make_store(redis)
+    redis.set("t:string", "v")
+    # Refused when queued (wrong number of arguments): nothing of the block is written.
+    with pytest.raises(redis_lib.ResponseError, match="wrong number of arguments"):
+        store.transaction([("SET", "t:first", 1), ("HSET", "t:h", "odd")])
+    assert redis.exists("t:first") == 0
+    # Refused when run (wrong type): Redis runs the others; the error is raised.
+    with pytest.raises(redis_lib.ResponseError, match="WRONGTYPE"):
+        store.transaction([("HSET", "t:string", "a", 1), ("SET", "t:second", 2)])
+    # The replies of both blocks were all read: the next command gets its own reply.
+    assert store.transaction([("GET", "t:second")]) == [b"2"]
+    assert store.handle(P, "SM1", counting_step()).texts == ["turn 1"]
+
+
+def test_a_transaction_on_a_dropped_connection_is_sent_again_once(redis):
+    store = make_store(redis)
+    store.transaction([("SET", "t:x", 1)])
+    (own_id,) = store.transaction([("CLIENT", "ID")])
+    redis.client_kill_filter(_id=own_id)  # as when Redis restarts or a proxy drops it
+    assert store.transaction([("INCR", "t:x")]) == [2]
