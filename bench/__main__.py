@@ -394,7 +394,10 @@ def meta(plan: Plan, pinned: bool, redis_url: str) -> dict[str, Any]:
         "mode": plan.mode,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        # The results of an earlier run are not a change to the code measured.
+        "dirty": bool(
+            _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+        ),
         "python": platform.python_version(),
         "redis": f"{server.get('redis_version')} ({server.get('mem_allocator')})",
         "cpu": _cpu_model(),
