@@ -175,7 +175,7 @@ class Engine:
         self.country_table = MatchTable(countries)
         self.language_table = MatchTable(language_names)
         self._word_tables: dict[tuple[str, str, str], MatchTable] = {}
-        self._menus: dict[tuple[str, str, str], Reply] = {}
+        self._menus: dict[tuple[str, str, str], tuple[Reply, tuple[str, ...]]] = {}
         self.country_vars = {
             n.save_as
             for f in flows.flows.values()
@@ -607,12 +607,18 @@ class Engine:
         A menu whose texts name no variable reads the same every time it is shown in a
         language, so its reply is made once per (flow, menu, language) and kept: menus are
         most of what the service sends, and building one (translations, numbers, bidi
-        marks) was a fifth of the engine's time per message.
+        marks) was a fifth of the engine's time per message. Its texts are still looked up
+        each time: a translator counts the texts it had to send untranslated, and staff
+        translate the most sent first.
         """
         st = run.state
-        key = (st.flow or "", node.id, st.lang or self.settings.default_language)
-        reply = self._menus.get(key)
-        if reply is not None:
+        lang = st.lang or self.settings.default_language
+        key = (st.flow or "", node.id, lang)
+        kept = self._menus.get(key)
+        if kept is not None:
+            reply, msgids = kept
+            for msgid in msgids:
+                self.tr.gettext(lang, msgid)
             run.replies.append(reply)
             return
         footer = self.footer(run)
@@ -627,11 +633,11 @@ class Engine:
         )
         said = len(run.replies)
         self.say(run, self.text(run, node.text), lines=lines, options=options, footer=footer)
-        texts = [node.text, *(o.label for o in node.options)]
+        texts = [t for t in (node.text, *(o.label for o in node.options)) if t is not None]
         if footer:
             texts.append(self.flows.system["menu_footer"])
-        if len(run.replies) > said and not any(t is not None and t.names for t in texts):
-            self._menus[key] = run.replies[-1]
+        if len(run.replies) > said and not any(t.names for t in texts):
+            self._menus[key] = (run.replies[-1], tuple(t.msgid for t in texts))
 
     def run_action(self, run: _Run, node: Action) -> Target | None:
         st = run.state

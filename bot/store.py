@@ -440,7 +440,10 @@ class ConversationStore:
         """
         conn = self._connection()
         pack = _pack or (lambda args: b"".join(conn.pack_command(*args)))
-        packed = [pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))]
+        # One buffer: redis-py sends each item of a list with its own sendall().
+        packed = [
+            b"".join([pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))])
+        ]
         reconnected = False
         while True:
             try:

@@ -207,11 +207,13 @@ def test_paired_slices_alternate_and_keep_each_conversation_in_order():
     from urllib.parse import parse_qs
 
     received: dict[str, list[str]] = {"a": [], "b": []}
+    arrivals: list[str] = []
 
     def recorder(name):
         def app(environ, start_response):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             received[name].append(parse_qs(body.decode())["MessageSid"][0])
+            arrivals.append(name)
             start_response("200 OK", [("Content-Type", "text/xml")])
             return [b"<Response><Message>ok</Message></Response>"]
 
@@ -235,6 +237,10 @@ def test_paired_slices_alternate_and_keep_each_conversation_in_order():
         for server in servers:
             server.shutdown()
     assert paired["slices"] == 4 and len(paired["ratios"]) == 4
+    # Slices of 7, the order swapped every pair: a b, b a, a b, b a.
+    assert arrivals == [n for n in "abbaabba" for _ in range(7)]
+    for pair, ratio in zip(paired["pairs"], paired["ratios"], strict=True):
+        assert ratio == round(pair["b"] / pair["a"], 3)  # second app over the reference
     for name in received:
         assert paired["apps"][name]["ok"] == 28 and not paired["apps"][name]["errors"]
         assert len(received[name]) == 28

@@ -226,16 +226,33 @@ def test_empty_message_is_not_a_command_but_a_question_mark_is_help():
     assert help_.texts[0] == first
 
 
-def test_a_menu_shown_again_reads_as_a_freshly_built_one(engine):
+def test_a_menu_shown_again_reads_as_a_freshly_built_one():
     """Menus are made once per (flow, menu, language) and kept: the kept reply is the same
-    text, options and footer as one built by an engine that never showed it."""
+    text, options, footer and language as one built by an engine that never showed it,
+    with the shipped catalogs, in several languages one after the other (right-to-left
+    ones with their bidi marks included)."""
     from bot.runtime import Runtime
 
-    for messages in (["hi", "menu"], ["hi", "quiz", "menu", "quiz"], ["hi", "lang", "2", "menu"]):
-        first = talk(engine, *messages)
-        again = talk(engine, *messages)
-        fresh = talk(Runtime.load(ALLNODES, NO_CATALOGS).engine, *messages)
-        assert again.replies == first.replies == fresh.replies, messages
+    shared = Runtime.load().engine
+    for lang in ("fa", "ka", "en", "ar", "fa", "hy"):
+        for messages in (["menu"], ["menu", "2"], ["menu", "1"]):
+            state = State(lang=lang, lang_confirmed=True, seen=T0)
+            kept = talk(shared, *messages, state=state)
+            fresh = talk(Runtime.load().engine, *messages, state=state)
+            assert kept.replies == fresh.replies, (lang, messages)
+            assert {r.lang for r in kept.replies} == {lang}
+
+
+def test_a_kept_menu_still_counts_its_untranslated_texts(engine):
+    """Staff see which texts were sent untranslated, and how often, to translate the most
+    sent first: a menu shown from what was kept counts as often as one built afresh."""
+    state = State(flow="main", node="menu", lang="fr", seen=T0)
+    before = dict(((lang, msgid), n) for lang, msgid, n in engine.tr.fallbacks())
+    for i in range(3):
+        engine.step(state, Inbound("menu"), T0 + 1 + i)
+    after = dict(((lang, msgid), n) for lang, msgid, n in engine.tr.fallbacks())
+    for msgid in ("Main menu", "Questions", "Call me back"):
+        assert after[("fr", msgid)] - before.get(("fr", msgid), 0) == 3, msgid
 
 
 def test_a_menu_naming_a_variable_shows_its_current_value(tmp_path):

@@ -242,6 +242,19 @@ def test_a_transaction_writes_all_its_commands_in_one_round_trip(redis):
     assert 0 < redis.ttl("t:h") <= 60 and redis.smembers("t:s") == {b"x"}
 
 
+def test_a_transaction_goes_to_the_socket_as_one_buffer(redis):
+    """redis-py writes each item of a packed list with its own sendall(): a transaction
+    sent as a list of commands would be a dozen system calls and as many small packets."""
+    store = make_store(redis)
+    store.transaction([("PING",)])  # connected (the handshake is sent apart)
+    conn = store._connection()
+    sent = []
+    real = conn.send_packed_command
+    conn.send_packed_command = lambda command, *a, **kw: (sent.append(command), real(command))
+    store.transaction([("HSET", "t:h", "a", 1), ("EXPIRE", "t:h", 60), ("SADD", "t:s", "x")])
+    assert len(sent) == 1 and len(sent[0]) == 1
+
+
 def test_a_refused_transaction_raises_and_leaves_the_connection_in_step(redis):
     store = make_store(redis)
     redis.set("t:string", "v")
