@@ -170,7 +170,7 @@ def analyse(text: str, *, smart_encoding: bool = False) -> SegmentInfo:
     if simple:  # what the splitter gives, CR LF counted as two
         clusters = list(text)
     else:
-        clusters = [piece for cluster in graphemes(text) for piece in _split_crlf(cluster)]
+        clusters = [piece for cluster in _graphemes(text) for piece in _split_crlf(cluster)]
     non_gsm = tuple(cluster for cluster in clusters if cluster not in _GSM7_SEPTETS)
     if non_gsm:
         units = [1] * len(clusters) if simple else [_utf16_length(c) for c in clusters]

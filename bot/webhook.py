@@ -134,14 +134,21 @@ def status_callback_url() -> str:
 
 
 def deliver(
-    service: Service, key: str, channel: str, number: str, handled: Handled, sid: str
+    service: Service,
+    key: str,
+    channel: str,
+    number: str,
+    handled: Handled,
+    sid: str,
+    sender: str,
 ) -> list[str]:
     """The texts of the TwiML answer; the other messages of the turn go to a job, in order.
 
     Short replies are joined where one message costs no more (bot.grouping). Without
     TWILIO_ACCOUNT_SID the worker cannot send, so every text goes in the TwiML answer. A
     Twilio retry gets the same TwiML part(s) as the first answer (the count is kept in the
-    outbox); the job, queued once per MessageSid, sends the rest once.
+    outbox); the job, queued once per MessageSid, sends the rest once, from `sender` (the
+    number the person wrote to).
     """
     config = service.config
     engine = service.runtime.engine
@@ -166,7 +173,6 @@ def deliver(
             return plan.twiml
         to = f"whatsapp:{number}" if channel == "whatsapp" else number
         delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
-        sender = (request.form.get("To") or "").strip()  # sent with every message
         pipe = service.redis.pipeline()  # RQ writes the job's commands into it
         jobs.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
@@ -370,9 +376,10 @@ def inbound() -> Response:
         return sorry()
     if handled.refused:
         return refusal(service, handled, channel, now)
+    our_number = (form.get("To") or "").strip()  # the one the person wrote to
     if handled.turn is not None and handled.turn.events:
         ctx = EventContext(
-            service.store, channel, service.config, sender=(form.get("To") or "").strip(),
+            service.store, channel, service.config, sender=our_number,
             status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
@@ -384,7 +391,7 @@ def inbound() -> Response:
         "y" if len(handled.texts) == 1 else "ies",
         " (repeated for a Twilio retry)" if handled.duplicate else "",
     )
-    return twiml(deliver(service, key, channel, number, handled, sid))
+    return twiml(deliver(service, key, channel, number, handled, sid, our_number))
 
 
 @bp.post("/webhooks/twilio/status", provide_automatic_options=False)
