@@ -4,7 +4,7 @@
    (bench.loading), each in fresh processes.
 2. Redis memory per conversation: 10,000 conversations written by the service's own store
    (bench.memory).
-3. HTTP: the service (`bot.app:create_app()`) and the floor (`bench.floor`) under the same
+3. HTTP: the service (`bot.web.app:create_app()`) and the floor (`bench.floor`) under the same
    gunicorn settings (bench.servers), each driven by the load generator in its own process
    (bench.loadgen) with signed conversations (bench.conversations): a warm-up, a closed
    loop in short slices alternating floor and service, an open-loop phase at a fixed rate,
@@ -321,7 +321,7 @@ def monitor_commands(bench: Bench, redis_url: str, url: str, requests: Path) -> 
 def count_round_trips(bench: Bench, redis_url: str, app_name: str, requests: Path) -> dict:
     """Round trips per message of the app run in this process (bench.roundtrips)."""
     from bench.floor import create_app as floor_app
-    from bot.app import create_app as service_app
+    from bot.web.app import create_app as service_app
 
     env = bench.env(redis_url)
     config = {k: v for k, v in env.items() if k.startswith(("BOT_", "TWILIO_", "REDIS_", "PUB"))}

@@ -2,7 +2,7 @@
 
 It does what any Twilio webhook must do and nothing more: parse the form, check the
 X-Twilio-Signature with twilio's RequestValidator for PUBLIC_URL + path the same way as the
-service (bot.signature: one HMAC in the common case, cheaper than twilio's `validate`; the
+service (bot.web.signature: one HMAC in the common case, cheaper than twilio's `validate`; the
 floor must not be slower than it need be), one Redis GET and one SET (with a TTL) of a key
 named by a hash of the sender, and a fixed TwiML reply. The benchmark runs it under the
 same gunicorn settings as the service; the service's cost above this floor is what the
@@ -23,7 +23,7 @@ import redis
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
-from bot.signature import signature_ok
+from bot.web.signature import signature_ok
 
 KEY_PREFIX = "bench:floor:"
 """Prefix of the floor's keys; the rest is a hash of the sender, never the number."""

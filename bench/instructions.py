@@ -120,7 +120,7 @@ def child(which: str, redis_url: str, messages: int) -> None:
     config = _config(redis_url)
     os.environ.update(config)
     if which == "service":
-        from bot.app import create_app
+        from bot.web.app import create_app
     else:
         from bench.floor import create_app
     app = create_app(config)

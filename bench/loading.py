@@ -1,7 +1,7 @@
 """Flow loading time: the shipped flows, and a generated set of 1,000 nodes in 12 languages.
 
 Cold start is what a new web worker pays before it can answer: a fresh interpreter imports
-bot.runtime (Flask, Babel, YAML, rapidfuzz...) and runs `Runtime.load` (parse and validate
+bot.core.runtime (Flask, Babel, YAML, rapidfuzz...) and runs `Runtime.load` (parse and validate
 every flow, read every catalog, build the engine's word tables). It is timed in a new
 process each time (`cold`), split into imports and load; `warm` is `Runtime.load` again in
 a process that already imported everything (what a reload costs).
@@ -26,10 +26,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import write_po
 
+from bot.core.runtime import DEFAULT_FLOWS, DEFAULT_LOCALES, ROOT, Runtime
 from bot.flow import read_flows
 from bot.i18n.extract import texts_of_file
 from bot.i18n.translator import catalog_path
-from bot.runtime import DEFAULT_FLOWS, DEFAULT_LOCALES, ROOT, Runtime
 
 NODES_PER_FLOW = 50
 """Nodes in each generated flow (the main menu is one more node)."""
@@ -45,7 +45,7 @@ WORDS = (
 _COLD = """
 import json, sys, time
 t0 = time.perf_counter()
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 t1 = time.perf_counter()
 runtime = Runtime.load(sys.argv[1], sys.argv[2])
 t2 = time.perf_counter()

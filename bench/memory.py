@@ -36,12 +36,13 @@ from typing import Any
 import redis
 
 from bench.conversations import Conversation, make_conversations, message_sid
-from bot import keys, limits, store
-from bot.engine import Engine, Inbound, Turn
-from bot.pseudonym import normalize_number, pseudonym
-from bot.state import State
-from bot.store import ConversationStore
-from bot.webhook import lang_hint
+from bot.core.engine import Engine, Inbound, Turn
+from bot.core.state import State
+from bot.store import conversations as store
+from bot.store import keys, limits
+from bot.store.conversations import ConversationStore
+from bot.store.pseudonym import normalize_number, pseudonym
+from bot.web.webhook import lang_hint
 
 SHORT_LIVED = 6 * 3600
 """Seconds: a key with at most this TTL is a short-lived record, not part of an idle
@@ -131,7 +132,7 @@ def _used_memory(client: redis.Redis) -> int:
 
 
 def key_kind(name: str) -> str:
-    """The bot.keys function that makes a key (`state_key`...), from its prefix."""
+    """The bot.store.keys function that makes a key (`state_key`...), from its prefix."""
     prefix = name.split("{", 1)[0]
     for attr in dir(keys):
         make = getattr(keys, attr)
@@ -235,7 +236,7 @@ def measure(
 
 def run(redis_url: str, count: int, seed: int = 7) -> dict:
     """Build the service's own store and engine (create_app) on `redis_url` and `measure`."""
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     app = create_app(
         {

@@ -54,7 +54,7 @@ def profile(redis_url: str, conversations: int, top: int, wall: bool = False) ->
     """Replay `conversations` conversations in-process and print where the time went."""
     import redis
 
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     redis.Redis.from_url(redis_url).flushdb()
     app = create_app(

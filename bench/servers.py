@@ -24,10 +24,10 @@ from pathlib import Path
 
 import redis
 
-from bot.embedded_redis import EmbeddedRedis, free_port
+from bot.store.embedded import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICE_APP = "bot.app:create_app()"
+SERVICE_APP = "bot.web.app:create_app()"
 FLOOR_APP = "bench.floor:create_app()"
 # fmt: off
 GUNICORN_ARGS = (

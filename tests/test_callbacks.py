@@ -16,11 +16,13 @@ from click.testing import CliRunner
 from conftest import SENDER, TEST_SECRET, TwilioHelper
 from rq.job import Job, JobStatus
 
-from bot import callbacks, jobs, keys
 from bot.cli import main
-from bot.engine import Event
-from bot.events import EventContext, handle_events
-from bot.pseudonym import pseudonym
+from bot.core.engine import Event
+from bot.jobs import callbacks
+from bot.jobs import tasks as jobs
+from bot.store import keys
+from bot.store.pseudonym import pseudonym
+from bot.web.events import EventContext, handle_events
 
 P = pseudonym(TEST_SECRET, "sms", SENDER)
 
@@ -175,7 +177,7 @@ def test_the_request_is_emailed_without_the_number_in_the_subject(
 def test_a_failing_email_does_not_post_the_webhook_again(
     jobs_app, redis, run_jobs, worker_env, monkeypatch
 ):
-    from bot.embedded_redis import free_port
+    from bot.store.embedded import free_port
 
     monkeypatch.setenv("BOT_STAFF_WEBHOOK_URL", worker_env.url + "/staff")
     monkeypatch.setenv("BOT_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody there

@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po, write_po
 from click.testing import CliRunner
 
 from bot.cli import main as cli
+from bot.core.runtime import ROOT
 from bot.flow import load_flows
 from bot.i18n.catalogs import (
     DRAFT,
@@ -25,8 +26,7 @@ from bot.i18n.catalogs import (
     review_problem,
 )
 from bot.i18n.translator import CatalogTranslator, catalog_path
-from bot.matching import normalize, split_words
-from bot.runtime import ROOT
+from bot.text.matching import normalize, split_words
 
 LOCALES = ROOT / "locales"
 FLOWSET = load_flows(ROOT / "flows")

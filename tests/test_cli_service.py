@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from rq import Queue
 
 from bot.cli import main
-from bot.cli_service import choose_port, dev_secrets, port_is_free, read_env_file, run_worker
+from bot.cli.service import choose_port, dev_secrets, port_is_free, read_env_file, run_worker
 
 
 def test_dev_secrets_are_created_once_and_private(tmp_path):

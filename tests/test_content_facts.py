@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from babel import Locale
 
-from bot.engine import Engine, PlainTranslator
+from bot.core.engine import Engine, PlainTranslator
 from bot.flow import read_flows
 from bot.flow.config import is_unfilled
-from bot.segments import GSM7, analyse
+from bot.text.segments import GSM7, analyse
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"

@@ -3,8 +3,8 @@
 import shutil
 from pathlib import Path
 
-from bot.costs import main_path, oversized
-from bot.engine import Engine, PlainTranslator
+from bot.channels.costs import main_path, oversized
+from bot.core.engine import Engine, PlainTranslator
 from bot.flow import load_flows
 
 ALLNODES = Path(__file__).parent / "data" / "allnodes"

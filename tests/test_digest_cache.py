@@ -1,8 +1,8 @@
-"""bot.digest_cache: least recently used out first; only digests and values are kept."""
+"""bot.text.digest_cache: least recently used out first; only digests and values are kept."""
 
 from __future__ import annotations
 
-from bot.digest_cache import DigestCache
+from bot.text.digest_cache import DigestCache
 
 
 def test_the_least_recently_used_entry_goes_first():

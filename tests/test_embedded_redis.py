@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, server_binary
+from bot.store.embedded import EmbeddedRedis, EmbeddedRedisError, server_binary
 
 
 def gone(pid: int, wait: float = 10.0) -> bool:
@@ -70,7 +70,7 @@ def test_a_second_server_on_the_same_folder_is_refused(tmp_path):
 def test_server_stops_when_its_parent_is_killed(tmp_path):
     script = (
         "import sys, time\n"
-        "from bot.embedded_redis import EmbeddedRedis\n"
+        "from bot.store.embedded import EmbeddedRedis\n"
         "s = EmbeddedRedis(sys.argv[1], persist=False)\n"
         "s.start()\n"
         "print(s.process.pid, flush=True)\n"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine, Inbound
+from bot.core.engine import Engine, Inbound
+from bot.core.state import State
+from bot.core.transcripts import find, replay
 from bot.flow import load_flows
 from bot.flow.nodes import ACTIONS, REGISTRY
-from bot.state import State
-from bot.transcripts import find, replay
 
 ALLNODES = Path(__file__).parent / "data" / "allnodes"
 T0 = 1_700_000_000
@@ -23,7 +23,7 @@ NO_CATALOGS = ALLNODES / "no-catalogs"  # English texts, CLDR names: what staff 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     return Runtime.load(ALLNODES, NO_CATALOGS).engine
 
@@ -54,7 +54,7 @@ def test_every_node_type_and_action_is_exercised():
 def test_engine_imports_no_service_library():
     """The engine and everything it imports from bot/ stay free of Flask, Twilio, Redis, RQ."""
     root = Path(__file__).parent.parent / "bot"
-    todo, seen = ["bot.engine"], set()
+    todo, seen = ["bot.core.engine"], set()
     while todo:
         name = todo.pop()
         if name in seen:
@@ -193,7 +193,7 @@ def test_unknown_node_in_state_goes_to_main(engine, tmp_path):
 
 
 def test_reload_keeps_working_flows_when_new_ones_are_broken(tmp_path):
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     shutil.copytree(ALLNODES, tmp_path / "flows")
     runtime = Runtime.load(tmp_path / "flows", tmp_path / "locales")
@@ -205,7 +205,7 @@ def test_reload_keeps_working_flows_when_new_ones_are_broken(tmp_path):
 
 
 def test_language_chosen_by_its_name_in_another_language():
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     engine = Runtime.load().engine
     for name in ("Persian", "persan", "فارسی", "Georgian", "грузинский"):
@@ -214,7 +214,7 @@ def test_language_chosen_by_its_name_in_another_language():
 
 
 def test_empty_message_is_not_a_command_but_a_question_mark_is_help():
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     engine = Runtime.load().engine
     state = talk(engine, "hi").state
@@ -231,7 +231,7 @@ def test_a_menu_shown_again_reads_as_a_freshly_built_one():
     text, options, footer and language as one built by an engine that never showed it,
     with the shipped catalogs, in several languages one after the other (right-to-left
     ones with their bidi marks included)."""
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     shared = Runtime.load().engine
     for lang in ("fa", "ka", "en", "ar", "fa", "hy"):
@@ -257,7 +257,7 @@ def test_a_kept_menu_still_counts_its_untranslated_texts(engine):
 
 def test_a_menu_naming_a_variable_shows_its_current_value(tmp_path):
     """Such a menu is built each time it is shown, never kept with someone else's answer."""
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     shutil.copytree(ALLNODES, tmp_path / "flows")
     main = tmp_path / "flows" / "main.yaml"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.core.engine import Engine
+from bot.core.runtime import Runtime
+from bot.core.transcripts import replay
 from bot.flow import read_flows
 from bot.flow.nodes import Branch, Menu, Question
 from bot.flow.problems import ERROR
-from bot.runtime import Runtime
-from bot.transcripts import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"

@@ -1,11 +1,12 @@
-"""bot.grouping: short replies of one turn travel as one message when that costs no more."""
+"""bot.text.grouping: short replies of one turn travel as one message when that costs no more."""
 
 from __future__ import annotations
 
-from bot import limits, render
-from bot.engine import Reply
-from bot.grouping import SEPARATOR, WHATSAPP_MAX_CHARS, together
-from bot.segments import analyse
+from bot.channels import render
+from bot.core.engine import Reply
+from bot.store import limits
+from bot.text.grouping import SEPARATOR, WHATSAPP_MAX_CHARS, together
+from bot.text.segments import analyse
 
 
 def count(text: str) -> int:
@@ -48,7 +49,7 @@ def test_greedy_from_the_first_text_and_empty_texts_dropped():
     texts = ["One.", "", "Two.", "x" * 500, "Three.", "Four."]
     assert together(texts, "sms", 3, count) == [
         "One." + SEPARATOR + "Two.",
-        "x" * 500,  # too long alone: bot.split cuts it later
+        "x" * 500,  # too long alone: bot.text.split cuts it later
         "Three." + SEPARATOR + "Four.",
     ]
     assert together(texts, "sms", 3, count) == together(texts, "sms", 3, count)
@@ -81,7 +82,7 @@ def test_a_turn_of_two_short_replies_needs_no_job():
 
 
 def test_groupings_are_remembered_by_hash_never_by_text():
-    from bot import grouping
+    from bot.text import grouping
 
     texts = ["You said: my secret answer", "Pick one:\n1. A"]
     first = together(texts, "sms", 3, count)

@@ -9,7 +9,7 @@ import pytest
 from conftest import SENDER
 from twilio import request_validator
 
-from bot.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
+from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 
 ROUTES = ["/webhooks/twilio", "/webhooks/twilio/status"]
 
@@ -130,7 +130,7 @@ def test_an_exception_gives_a_plain_500_without_traceback(app, client, monkeypat
     def broken(_service):
         raise RuntimeError(f"boom for {SENDER}")
 
-    monkeypatch.setattr("bot.webhook.check_request", broken)
+    monkeypatch.setattr("bot.web.webhook.check_request", broken)
     with caplog.at_level(logging.ERROR):
         response = client.post(ROUTES[0], data={"From": SENDER, "Body": "secret words"})
     assert response.status_code == 500

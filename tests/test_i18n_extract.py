@@ -11,9 +11,9 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
+from bot.core.runtime import ROOT
 from bot.flow import load_flows
 from bot.i18n.extract import PLACEHOLDER_NOTE, WORD_LIST_NOTE, extract_flows, texts_of_file
-from bot.runtime import ROOT
 
 ALLNODES = Path(__file__).parent / "data" / "allnodes"
 

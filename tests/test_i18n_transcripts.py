@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from bidi import get_display
 
-from bot.engine import Engine, Inbound
+from bot.core.engine import Engine, Inbound
+from bot.core.runtime import ROOT, Runtime
+from bot.core.transcripts import find, replay
 from bot.flow import load_flows
 from bot.i18n.bidi import strip_marks
 from bot.i18n.detect import suggest_language
 from bot.i18n.translator import CatalogTranslator
-from bot.runtime import ROOT, Runtime
-from bot.transcripts import find, replay
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "i18n_transcripts"
 T0 = 1_700_000_000

@@ -1,4 +1,4 @@
-"""bot.jobs with a real RQ worker, a real Redis and the local fake Twilio API.
+"""bot.jobs.tasks with a real RQ worker, a real Redis and the local fake Twilio API.
 
 Multi-part replies (first part in TwiML, the rest in order from the worker), retries on
 500 and 429, none on 21610, no duplicate after a worker crash between the send and RQ's
@@ -14,9 +14,10 @@ from conftest import LONG_TEXT, SENDER, TEST_SECRET, TwilioHelper
 from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
-from bot import jobs, keys
-from bot.outbound import Outgoing
-from bot.pseudonym import pseudonym
+from bot.jobs import tasks as jobs
+from bot.jobs.outbound import Outgoing
+from bot.store import keys
+from bot.store.pseudonym import pseudonym
 
 P = pseudonym(TEST_SECRET, "sms", SENDER)
 FROM = "+15005550006"
@@ -53,7 +54,7 @@ def test_a_long_reply_goes_first_part_in_twiml_the_rest_in_order(
 def test_parts_are_split_within_the_segment_budget_and_sent_with_a_status_callback(
     jobs_app, redis, run_jobs, worker_env
 ):
-    from bot.segments import analyse
+    from bot.text.segments import analyse
 
     twilio = TwilioHelper(jobs_app.test_client())
     [first] = twilio.texts(twilio.sms("hi"))
@@ -171,7 +172,7 @@ def send_then_die(*args):
 
 
 def test_no_duplicate_after_a_crash_between_send_and_acknowledgement(redis, worker_env, run_jobs):
-    from bot.outbound import dump_messages
+    from bot.jobs.outbound import dump_messages
 
     messages = dump_messages([Outgoing(body="part 2"), Outgoing(body="part 3")])
     job = Queue(jobs.QUEUE_REPLIES, connection=redis).enqueue(
@@ -203,7 +204,7 @@ def test_forget_jobs_deletes_this_persons_jobs_only(redis, worker_env, run_jobs)
 
 
 def test_the_worker_listens_on_every_queue(redis, worker_env):
-    from bot.cli_service import run_worker
+    from bot.cli.service import run_worker
 
     enqueue(redis, ["x"])
     Queue(jobs.QUEUE_DEFAULT, connection=redis).enqueue("builtins.len", "abc")

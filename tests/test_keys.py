@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import keys
+from bot.store import keys
 
 P = "Ab3-_x9QzLmN0pQrStUvWx"
 

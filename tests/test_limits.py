@@ -7,12 +7,12 @@ import logging
 
 from conftest import SENDER, TEST_SECRET, Clock, TwilioHelper, concurrently
 
-from bot import keys, limits
-from bot.limits import Activity, Arrival, Limits
-from bot.pseudonym import pseudonym
-from bot.segments import analyse
-from bot.state import State
-from bot.store import ConversationStore
+from bot.core.state import State
+from bot.store import keys, limits
+from bot.store.conversations import ConversationStore
+from bot.store.limits import Activity, Arrival, Limits
+from bot.store.pseudonym import pseudonym
+from bot.text.segments import analyse
 
 T0 = 1_700_000_000.0
 """A fixed clock start (seconds); the tests move it by hand, never sleep."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.matching import ascii_digits, best_match, choice_number, normalize, split_words
+from bot.text.matching import ascii_digits, best_match, choice_number, normalize, split_words
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_the_ascii_shortcut_folds_exactly_as_the_unicode_path():
     import random
     import string
 
-    from bot.matching import _normalize_unicode
+    from bot.text.matching import _normalize_unicode
 
     rng = random.Random(7)
     alphabet = string.printable + "'-"
@@ -103,7 +103,7 @@ def _reference_normalize(text: str) -> str:
     import re
     import unicodedata
 
-    from bot.matching import _FOLD
+    from bot.text.matching import _FOLD
 
     text = unicodedata.normalize("NFKC", text or "").translate(_FOLD)
     text = _reference_digits(text).casefold()
@@ -141,7 +141,7 @@ def test_folding_tables_agree_with_the_folding_as_first_written():
     random texts of every script, digit, mark, symbol and space they answer as before."""
     import random
 
-    from bot.matching import _normalize_unicode
+    from bot.text.matching import _normalize_unicode
 
     alphabet = (
         "abcXYZ019 '-.,!?#()\t\n"

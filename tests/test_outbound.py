@@ -1,4 +1,4 @@
-"""bot.outbound against a real Redis and the local fake Twilio API: once, errors, the window."""
+"""bot.jobs.outbound against a real Redis and the fake Twilio API: once, errors, the window."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import requests
 from conftest import SENDER, TEST_AUTH_TOKEN
 from fake_twilio import FakeTwilio
 
-from bot import keys, outbound
-from bot.outbound import (
+from bot.core.state import State
+from bot.jobs import outbound
+from bot.jobs.outbound import (
     MaybeSent,
     Outgoing,
     OutsideWindow,
@@ -20,7 +21,7 @@ from bot.outbound import (
     classify,
     send_once,
 )
-from bot.state import State
+from bot.store import keys
 
 P = "Ab3-_x9QzLmN0pQrStUvWx"
 FROM = "+15005550006"

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from conftest import SENDER, TEST_SECRET, Clock, TwilioHelper
 
-from bot import keys, prefs
-from bot.app import ConfigError, secret_problem, service_values
+from bot.core.runtime import Runtime
+from bot.core.state import State
 from bot.flow import read_flows
 from bot.flow.loader import SERVICE_VALUES
-from bot.matching import split_words
-from bot.pseudonym import pseudonym
-from bot.runtime import Runtime
-from bot.state import State
+from bot.store import keys, prefs
+from bot.store.pseudonym import pseudonym
+from bot.text.matching import split_words
+from bot.web.app import ConfigError, secret_problem, service_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "flows"

@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 
-from bot.pseudonym import normalize, normalize_number, pseudonym, split_address
+from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_address
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_pseudonym_needs_a_secret():
 
 
 def test_numbers_seen_before_are_recognised_by_keyed_digest_only():
-    from bot import pseudonym as module
+    from bot.store import pseudonym as module
 
     module._canonical.clear()
     assert normalize_number("+32470000009") == "+32470000009"

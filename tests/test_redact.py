@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from bot.redact import RedactingFilter, install, redact
+from bot.web.redaction import RedactingFilter, install, redact
 
 
 @pytest.mark.parametrize(

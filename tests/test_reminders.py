@@ -14,9 +14,11 @@ from conftest import SENDER, TEST_SECRET, TwilioHelper
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from bot import jobs, keys, prefs, reminders
-from bot.pseudonym import pseudonym
-from bot.state import State
+from bot.core.state import State
+from bot.jobs import reminders
+from bot.jobs import tasks as jobs
+from bot.store import keys, prefs
+from bot.store.pseudonym import pseudonym
 
 P = pseudonym(TEST_SECRET, "sms", SENDER)
 FROM = "+15005550006"

@@ -1,5 +1,5 @@
-"""bot.render: SMS splitting and WhatsApp rendering, checked with twilio's own TwiML and REST
-payload classes, and through the webhook with a real worker and the fake Twilio API."""
+"""bot.channels.render: SMS splitting and WhatsApp rendering, checked with twilio's own
+TwiML and REST payload classes, and through the webhook with a real worker and the fake Twilio API."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from conftest import LONG_TEXT, SENDER, TwilioHelper
 from twilio.rest.content.v1.content import ContentList
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import render
-from bot.engine import Reply
-from bot.outbound import Outgoing
-from bot.segments import analyse
-from bot.whatsapp_templates import (
+from bot.channels import render
+from bot.channels.whatsapp import (
     LIST_PICKER,
     QUICK_REPLY,
     definition,
@@ -24,6 +21,9 @@ from bot.whatsapp_templates import (
     save_map,
     template_name,
 )
+from bot.core.engine import Reply
+from bot.jobs.outbound import Outgoing
+from bot.text.segments import analyse
 
 LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"
 PHONE = "0800 32 745"
@@ -235,7 +235,7 @@ def test_a_tapped_option_maps_back_to_the_option(jobs_app, redis, field):
 def test_a_map_written_by_another_process_is_seen_after_the_recheck_interval(tmp_path, monkeypatch):
     import os
 
-    from bot import whatsapp_templates
+    from bot.channels import whatsapp as whatsapp_templates
 
     path = tmp_path / "map.json"
     assert load_map(path) == {}

@@ -1,4 +1,4 @@
-"""bot.segments against Twilio's calculator (tests/data/segments/expected.json) and by hand."""
+"""bot.text.segments against Twilio's calculator (tests/data/segments/expected.json) and by hand."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import segments
-from bot.cli_segments import segments as segments_command
-from bot.segments import analyse, graphemes, smart_encode
+from bot.cli.segments import segments as segments_command
+from bot.text import segments
+from bot.text.segments import analyse, graphemes, smart_encode
 
 DATA = Path(__file__).parent / "data" / "segments"
 CORPUS = json.loads((DATA / "corpus.json").read_text(encoding="utf-8"))["texts"]

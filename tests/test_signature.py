@@ -1,4 +1,4 @@
-"""bot.signature: the same answers as twilio's RequestValidator.validate, sooner."""
+"""bot.web.signature: the same answers as twilio's RequestValidator.validate, sooner."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def test_signature_check_accepts_exactly_what_twilios_validate_accepts():
     from twilio.request_validator import RequestValidator
     from werkzeug.datastructures import MultiDict
 
-    from bot.signature import signature_ok
+    from bot.web.signature import signature_ok
 
     validator = RequestValidator("token-123")
     other = RequestValidator("another-token")

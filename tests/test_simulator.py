@@ -9,7 +9,7 @@ from conftest import TEST_AUTH_TOKEN
 from werkzeug.serving import make_server
 
 from bot.cli import main
-from bot.simulator import reply_texts, twilio_params, webhook_url
+from bot.cli.simulator import reply_texts, twilio_params, webhook_url
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_wrong_token_is_explained(server, monkeypatch):
 
 
 def test_service_not_running_is_explained(monkeypatch):
-    from bot.embedded_redis import free_port
+    from bot.store.embedded import free_port
 
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x")
     url = f"http://127.0.0.1:{free_port()}"

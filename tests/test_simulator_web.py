@@ -1,6 +1,6 @@
 """The development simulator page talks to the real, signed webhook."""
 
-from bot.simulator_web import PAGE
+from bot.web.simulator import PAGE
 
 
 def test_page_is_served(client):

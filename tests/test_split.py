@@ -1,4 +1,4 @@
-"""bot.split.split_reply: parts fit their budget, cut only at boundaries, rejoin to the text."""
+"""bot.text.split.split_reply: parts fit their budget, cut only at boundaries, rejoin."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.segments import analyse
-from bot.split import split_reply
+from bot.text.segments import analyse
+from bot.text.split import split_reply
 
 LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
 PHONE = "0800 32 745"

@@ -7,9 +7,9 @@ import pytest
 import redis as redis_lib
 from conftest import concurrently
 
-from bot import keys
-from bot.state import State
-from bot.store import KEEP_REPLIES, Busy, ConversationStore
+from bot.core.state import State
+from bot.store import keys
+from bot.store.conversations import KEEP_REPLIES, Busy, ConversationStore
 
 P = "pseudonymForTests00000"
 
@@ -179,8 +179,8 @@ def test_scripts_reload_after_a_script_flush(redis):
 
 
 def test_a_restarted_redis_is_reconnected_transparently(tmp_path):
-    from bot.embedded_redis import EmbeddedRedis, free_port
-    from bot.store import connect
+    from bot.store.conversations import connect
+    from bot.store.embedded import EmbeddedRedis, free_port
 
     server = EmbeddedRedis(tmp_path, port=free_port(), persist=True)
     client = connect(server.start())
@@ -196,7 +196,7 @@ def test_a_restarted_redis_is_reconnected_transparently(tmp_path):
 
 
 def test_a_redis_too_old_for_the_scripts_is_named_at_start(redis):
-    from bot.store import RedisTooOld, check_version
+    from bot.store.conversations import RedisTooOld, check_version
 
     for old in ("5.0.7", "6.0.5", "", "unknown"):
         with pytest.raises(RedisTooOld, match=r"needs Redis 6\.0\.6 or newer"):
@@ -222,8 +222,8 @@ def test_each_thread_keeps_its_own_connection_for_the_scripts(redis):
 
 
 def test_the_scripts_and_the_activity_record_name_the_same_fields():
-    from bot.limits import Activity
-    from bot.store import ACTIVITY_FIELDS, BEGIN, COMMIT
+    from bot.store.conversations import ACTIVITY_FIELDS, BEGIN, COMMIT
+    from bot.store.limits import Activity
 
     assert tuple(Activity().to_fields()) == ACTIVITY_FIELDS
     fields = ", ".join(f"'{f}'" for f in ACTIVITY_FIELDS)

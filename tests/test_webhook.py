@@ -8,13 +8,13 @@ import redis as redis_lib
 from conftest import PUBLIC_URL, SENDER, TEST_SECRET, TwilioHelper, concurrently
 from redis.connection import AbstractConnection
 
-from bot import keys
-from bot.app import ConfigError
-from bot.engine import MAX_INBOUND_CHARS
+from bot.core.engine import MAX_INBOUND_CHARS
+from bot.core.state import State
 from bot.flow import FlowError
-from bot.pseudonym import pseudonym
-from bot.state import State
-from bot.webhook import MEDIA_ONLY
+from bot.store import keys
+from bot.store.pseudonym import pseudonym
+from bot.web.app import ConfigError
+from bot.web.webhook import MEDIA_ONLY
 
 WELCOME = "Service test flow."
 MENU = "Pick one:\n1. Count\n2. Echo"
@@ -282,7 +282,7 @@ class TaggingTranslator:
 
 @pytest.fixture
 def app_without_redis(make_app):
-    from bot.embedded_redis import free_port
+    from bot.store.embedded import free_port
 
     return make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
@@ -444,7 +444,7 @@ def test_redis_client_fails_fast(app):
 def test_readme_documents_every_setting():
     from pathlib import Path
 
-    from bot.app import SETTINGS
+    from bot.web.app import SETTINGS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Configuration", 1)[1]
@@ -470,7 +470,7 @@ def _catalog_texts() -> list[str]:
 def test_our_twiml_is_twilios_character_for_character():
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from bot.webhook import twiml_document
+    from bot.web.webhook import twiml_document
 
     def twilios(texts):
         response = MessagingResponse()
@@ -490,7 +490,7 @@ def test_our_twiml_is_twilios_character_for_character():
 def test_one_line_per_message_only_at_debug(make_app, caplog):
     import logging as logging_
 
-    from bot.app import ConfigError
+    from bot.web.app import ConfigError
 
     app = make_app(BOT_LOG_LEVEL="debug")
     with caplog.at_level(logging_.DEBUG, logger="bot"):

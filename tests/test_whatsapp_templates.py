@@ -1,4 +1,4 @@
-"""bot.whatsapp_templates on the shipped flows and catalogs, and `bot whatsapp templates`."""
+"""bot.channels.whatsapp on the shipped flows and catalogs, and `bot whatsapp templates`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ import pytest
 from click.testing import CliRunner
 from twilio.rest.content.v1.content import ContentList
 
-from bot.cli import main
-from bot.engine import Inbound
-from bot.flow.problems import WARNING
-from bot.runtime import Runtime
-from bot.state import State
-from bot.whatsapp_templates import (
+from bot.channels.whatsapp import (
     BODY_CHARS,
     BUTTON_CHARS,
     DESCRIPTION_CHARS,
@@ -30,6 +25,11 @@ from bot.whatsapp_templates import (
     label_problems,
     load_map,
 )
+from bot.cli import main
+from bot.core.engine import Inbound
+from bot.core.runtime import Runtime
+from bot.core.state import State
+from bot.flow.problems import WARNING
 
 ROOT = Path(__file__).resolve().parent.parent
 

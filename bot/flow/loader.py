@@ -20,7 +20,7 @@ from bot.flow.model import Flow, FlowSet, Node, Target
 from bot.flow.nodes import FALLS_THROUGH, Action, Branch, Question, parse_node
 from bot.flow.problems import ERROR, Collector, FlowError, Problem, did_you_mean
 from bot.flow.yamlpos import YDict, YList, load
-from bot.matching import normalize, split_words
+from bot.text.matching import normalize, split_words
 
 CONFIG_FILE = "_config.yaml"
 STAFF_FILE = "_staff.yaml"

@@ -30,7 +30,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
-from bot.digest_cache import DigestCache
+from bot.text.digest_cache import DigestCache
 
 LRI = "\u2066"
 RLI = "\u2067"

@@ -1,0 +1,92 @@
+"""`bot flows validate` and `bot flows test`: check flows without any server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.core.runtime import Runtime, default_flows_dir
+from bot.flow import read_flows
+from bot.flow.problems import ERROR, WARNING
+
+
+@click.group()
+def flows() -> None:
+    """Check and test the YAML flows."""
+
+
+@flows.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+def validate(flows_dir: Path | None) -> None:
+    """Report every problem in the flows as file:line:col; exit 1 on any error."""
+    flowset, problems = read_flows(flows_dir or default_flows_dir())
+    if flowset is not None:
+        from bot.channels.costs import oversized
+        from bot.core.engine import Engine
+        from bot.core.runtime import default_locales_dir, make_translator
+
+        engine = Engine(flowset, make_translator(flowset, default_locales_dir()))
+        from bot.channels.whatsapp import label_problems
+
+        problems = sorted(problems + oversized(engine) + label_problems(engine))
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == ERROR for p in problems)
+    warnings = sum(p.severity == WARNING for p in problems)
+    count = len(flowset.flows) if flowset else 0
+    summary = f"{errors} error(s), {warnings} warning(s)"
+    if errors:
+        click.echo(f"{summary}: the flows cannot be used until the errors are fixed.")
+        sys.exit(1)
+    click.echo(f"{summary}; {count} flows OK.")
+
+
+@flows.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+@click.option("--update", is_flag=True, help="Rewrite the expected replies (golden update).")
+def test_transcripts(paths: tuple[Path, ...], flows_dir: Path | None, update: bool) -> None:
+    """Replay conversation transcripts (default: flows/transcripts/) and diff the replies."""
+    from bot.core.transcripts import find, replay
+
+    runtime = Runtime.load(flows_dir)
+    files = find(list(paths), runtime.flows_dir / "transcripts")
+    failed = 0
+    for path in files:
+        outcome = replay(runtime.engine, path, update=update)
+        if outcome.updated:
+            click.echo(f"updated {path}")
+        elif outcome.ok:
+            click.echo(f"ok      {path} ({outcome.steps} messages)")
+        else:
+            failed += 1
+            click.echo(f"FAILED  {path}")
+            for failure in outcome.failures:
+                click.echo("  " + failure.replace("\n", "\n  "))
+    click.echo(f"{len(files) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@flows.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def costs(flows_dir: Path | None, as_json: bool) -> None:
+    """SMS segments per language for the first contact and each main-menu option."""
+    import json
+
+    from bot.channels.costs import main_path
+
+    rows = main_path(Runtime.load(flows_dir).engine)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    numbers = sorted({n for row in rows for n in row["options"]})
+    head = ["lang", "encoding", "welcome"] + [f"opt {n}" for n in numbers] + ["total"]
+    click.echo("  ".join(f"{h:>8}" for h in head))
+    for row in rows:
+        cells = [row["lang"], row["encoding"], row["first_contact"]]
+        cells += [row["options"].get(n, "") for n in numbers] + [row["total"]]
+        click.echo("  ".join(f"{c!s:>8}" for c in cells))

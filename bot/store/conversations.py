@@ -1,0 +1,547 @@
+"""The conversation store: state in Redis, one message of a person at a time, retries once.
+
+A message costs two round trips in the common case, each one Lua script:
+
+1. `BEGIN` looks for a reply already sent for this MessageSid (a Twilio retry); else counts
+   the arrival in the sender's rate-limit window and refuses a sender over the limit or
+   muted (bot.store.limits) without waiting for the lock; else takes the per-conversation lock
+   (SET PX with a random token) and returns the position, the preferences (bot.store.prefs) and
+   the sender's recent activity.
+2. `COMMIT` writes the position and the preferences, each with its TTL, the activity, the
+   replies under the MessageSid, adds the replies' segments to the day's budget and
+   releases the lock, but only while the token still owns it: a turn that outlived its
+   lock writes nothing and is run again on fresh state, so no update is ever lost.
+
+When the lock is held (two messages from one person at once) the second waits with a
+short backoff; after `lock_wait_ms` it gives up with `Busy` rather than write on top of
+the other turn. Every key has a TTL, and all of them are named in bot.store.keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from string import Template
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
+from redis.retry import Retry
+
+from bot.core.state import State, compact_json
+from bot.store import keys, limits, prefs
+from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
+
+KEEP_REPLIES = 3
+"""How many recent (MessageSid, replies) pairs a conversation keeps for Twilio retries."""
+MAX_ATTEMPTS = 2
+"""How many times a turn is run when its lock expired before it could commit."""
+STATS_TTL = 90 * 24 * 3600
+"""Seconds the daily counters of refused messages are kept."""
+
+ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
+"""The activity hash fields COMMIT writes and BEGIN reads (bot.store.limits.Activity); BEGIN also
+keeps the rate-limit window in `w` and `n` there."""
+
+BEGIN = Template("""
+local seen = redis.call('LPOS', KEYS[3], ARGV[2])
+if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
+local now = tonumber(ARGV[4])
+local window = $rate_window_ms
+local rate = redis.call('HMGET', KEYS[5], 'w', 'n', 'm')
+local count = tonumber(rate[2] or '0')
+if ARGV[3] == '1' then
+  local start = tonumber(rate[1] or '0')
+  if now - start >= window or now < start then
+    redis.call('HSET', KEYS[5], 'w', ARGV[4], 'n', 1)
+    count = 1
+  else
+    count = redis.call('HINCRBY', KEYS[5], 'n', 1)
+  end
+  if redis.call('PTTL', KEYS[5]) < window then redis.call('PEXPIRE', KEYS[5], window) end
+end
+local refused, why = 0, ''
+if tonumber(rate[3] or '0') > now then
+  refused, why = 4, 'muted'
+elseif $rate_limit > 0 and count > $rate_limit then
+  refused, why = 3, 'rate_limited'
+end
+if refused > 0 then
+  if ARGV[3] == '1' then
+    redis.call('HINCRBY', KEYS[6], why, 1)
+    redis.call('EXPIRE', KEYS[6], $stats_ttl)
+  end
+  return {refused, tostring(count), redis.call('GET', KEYS[4]) or '',
+    redis.call('GET', KEYS[2]) or ''}
+end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {0, ''} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', $lock_ttl_ms)
+return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
+  redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
+""")
+"""KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, MessageSid, count
+(1 on the first call for a message, else 0), now ms. The store's settings (lock ms, rate
+window ms, rate limit, 0 for none, stats TTL s) are written into the script: fewer arguments
+to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs,
+state} over the rate limit, {4, count, prefs, state} when muted; {0, ''} when locked;
+{1, state, prefs, activity values in ACTIVITY_FIELDS order} when ours."""
+
+COMMIT = Template("""
+if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
+if ARGV[5] == '-' then
+  redis.call('DEL', KEYS[4])
+elseif ARGV[5] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', $prefs_ttl)
+end
+redis.call('RPUSH', KEYS[3], ARGV[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], -2 * $keep_replies, -1)
+redis.call('EXPIRE', KEYS[3], $replies_ttl)
+if #ARGV > 8 then
+  redis.call('HSET', KEYS[5], 't', ARGV[9], 'i', ARGV[10], 'o', ARGV[11], 'k', ARGV[12],
+    'm', ARGV[13])
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+end
+local total
+if tonumber(ARGV[7]) > 0 then
+  total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[7])
+  if total == tonumber(ARGV[7]) then redis.call('EXPIRE', KEYS[6], $budget_ttl) end
+else
+  total = tonumber(redis.call('HGET', KEYS[6], 'segments') or '0')
+end
+if ARGV[8] ~= '' then
+  redis.call('HINCRBY', KEYS[7], ARGV[8], 1)
+  redis.call('EXPIRE', KEYS[7], $stats_ttl)
+end
+redis.call('DEL', KEYS[1])
+return {1, total}
+""")
+"""KEYS: lock, state, replies, prefs, activity, budget, limit stats. ARGV: token, state JSON
+('' leaves it), MessageSid, replies JSON, prefs JSON ('' leaves it, '-' deletes it),
+activity TTL ms, outbound units, stats counter ('' none), then the activity's values in
+ACTIVITY_FIELDS order (none: the activity is left as it is). The TTLs and the number of
+(MessageSid, replies) pairs kept are the store's settings, written into the script.
+Returns {1, units spent today} when written, 1 when a retried call had already written it,
+0 when the lock was lost."""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+"""KEYS: lock. ARGV: token. Frees the lock after a failed turn, only if still ours."""
+
+SPEND = """
+local total = tonumber(redis.call('HGET', KEYS[1], 'segments') or '0')
+local budget = tonumber(ARGV[2])
+if budget > 0 and total + tonumber(ARGV[1]) > budget then return {0, total} end
+total = redis.call('HINCRBY', KEYS[1], 'segments', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, total}
+"""
+"""KEYS: budget. ARGV: units, daily budget (0: none), budget TTL s. Spends the units only
+if the day stays within the budget; returns {1 spent / 0 refused, total}."""
+
+
+MIN_REDIS = (6, 0, 6)
+"""The oldest Redis the scripts run on: they find a MessageSid with LPOS (Redis 6.0.6)."""
+
+
+class RedisTooOld(RuntimeError):
+    """REDIS_URL points at a Redis older than MIN_REDIS: every message would fail."""
+
+
+def check_version(version: str) -> None:
+    """Raise RedisTooOld, naming both versions, when `version` is older than MIN_REDIS."""
+    parts = tuple(int(p) if p.isdigit() else 0 for p in (version or "0").split(".")[:3])
+    if parts < MIN_REDIS:
+        need = ".".join(map(str, MIN_REDIS))
+        raise RedisTooOld(
+            f"REDIS_URL points at Redis {version or 'of unknown version'}; the conversation "
+            f"store needs Redis {need} or newer (it uses LPOS). Upgrade Redis, or unset "
+            "REDIS_URL in development to use the embedded one."
+        )
+
+
+try:  # hiredis packs a command in C; redis-py's wrapper adds a type check per argument
+    from hiredis import pack_command as _pack
+except ImportError:  # pragma: no cover - hiredis is a dependency, but optional in redis-py
+    _pack = None
+
+_stores: weakref.WeakSet[ConversationStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child (an RQ job, a pre-loading server) the parent's sockets are not
+    ours: each store makes new per-thread connections."""
+    for store in list(_stores):
+        store._forget_connections()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+class Busy(Exception):
+    """The conversation stayed locked longer than we may wait; ask the person to resend."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What one inbound message produced.
+
+    `turn` is None when no turn was run: a Twilio retry (a duplicate, `texts` are the
+    replies sent the first time) or a message refused by a limit (`refused` says which,
+    one of the verdicts in bot.store.limits; `lang` is the person's language if known).
+    `spent` is the day's outbound units after this message (-1 when unknown).
+    """
+
+    texts: list[str]
+    turn: Any | None
+    refused: str | None = None
+    lang: str | None = None
+    spent: int = -1
+    units: int = 0
+
+    @property
+    def duplicate(self) -> bool:
+        return self.turn is None and self.refused is None
+
+
+def connect(url: str, timeout: float = 0.3) -> redis.Redis:
+    """A client that fails fast: short timeouts, one reconnect on a dropped connection.
+
+    redis-py retries ten times with backoff by default, which would keep Twilio waiting
+    for seconds when Redis is down; the webhook must answer within a second instead. A
+    timeout is not retried (it would only double the wait); a connection closed under us
+    (Redis restarted) is retried once, which the scripts tolerate (they are idempotent).
+    """
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    )
+
+
+def _budget_key(at: float | None) -> str:
+    """Today's budget key, or the key of the day of `at` (seconds since the epoch)."""
+    return keys.budget_key(limits.day(int((time.time() if at is None else at) * 1000)))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class ConversationStore:
+    """Reads, locks and writes conversation state; one instance per process, thread-safe."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        state_ttl: int,
+        replies_ttl: int,
+        lock_ttl_ms: int = 5000,
+        lock_wait_ms: int = 3000,
+        prefs_ttl: int | None = None,
+        limits: Limits | None = None,
+    ):
+        self.redis = client
+        self.state_ttl = int(state_ttl)
+        self.replies_ttl = int(replies_ttl)
+        self.lock_ttl_ms = int(lock_ttl_ms)
+        self.lock_wait_ms = int(lock_wait_ms)
+        self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
+        self.limits = limits or Limits()
+        self._local = threading.local()
+        _stores.add(self)
+        settings = {
+            "lock_ttl_ms": self.lock_ttl_ms,
+            "rate_window_ms": int(self.limits.rate_window_ms),
+            "rate_limit": int(self.limits.rate_limit),
+            "stats_ttl": STATS_TTL,
+            "state_ttl": self.state_ttl,
+            "prefs_ttl": self.prefs_ttl,
+            "replies_ttl": self.replies_ttl,
+            "keep_replies": KEEP_REPLIES,
+            "budget_ttl": BUDGET_KEEP,
+        }
+        self._begin = client.register_script(BEGIN.substitute(settings))
+        self._commit = client.register_script(COMMIT.substitute(settings))
+        self._release = client.register_script(RELEASE)
+        self._spend = client.register_script(SPEND)
+
+    def load_scripts(self) -> None:
+        """Send the scripts to Redis once, so the first message does not pay for it.
+
+        Raises RedisTooOld when the server cannot run them.
+        """
+        check_version(str(self.redis.info("server").get("redis_version", "")))
+        for script in (self._begin, self._commit, self._release, self._spend):
+            script.sha = self.redis.script_load(script.script)
+
+    def handle(
+        self,
+        pseudonym: str,
+        message_sid: str,
+        step: Callable[[State | None], Any],
+        arrival: Arrival | None = None,
+        max_segments: int = 0,
+    ) -> Handled:
+        """Run `step(state)` under the conversation lock and store what it returns.
+
+        `step` gets the stored State (None for a new conversation) and returns an object
+        with `.state` (the new State) and `.texts` (the replies), such as an engine Turn.
+        A MessageSid seen before returns its stored replies without running `step`. With an
+        `arrival` the message is counted against the sender's limits: a refused message or
+        one that completes a loop returns `Handled.refused` and changes no state.
+        `max_segments` is the flows' segment limit: the replies are counted against the
+        day's budget as bot.channels.render sends them (joined where that costs no more).
+        Raises Busy, or redis.RedisError when Redis cannot be reached.
+        """
+        at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
+        names = (
+            keys.lock_key(pseudonym),
+            keys.state_key(pseudonym),
+            keys.replies_key(pseudonym),
+            keys.prefs_key(pseudonym),
+            keys.activity_key(pseudonym),
+        )
+        count = arrival is not None
+        conn = self._connection()
+        return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
+
+    def _connection(self) -> Any:
+        """This thread's own connection for the scripts, made on first use (and after a fork).
+
+        A web worker runs a few threads for its whole life, each handling one message at a
+        time; giving each its own connection spares every message the pool's checkout and
+        health check. A connection that failed is closed by redis-py and reconnects on the
+        next command.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            pool = self.redis.connection_pool  # its settings, not its count of connections
+            conn = self._local.conn = pool.connection_class(**pool.connection_kwargs)
+        return conn
+
+    def _forget_connections(self) -> None:
+        """In a forked child: the parent's sockets are not ours to use."""
+        self._local = threading.local()
+
+    def _handle(
+        self,
+        conn: Any,
+        names: tuple[str, ...],
+        message_sid: str,
+        step: Callable[[State | None], Any],
+        arrival: Arrival | None,
+        max_segments: int,
+        at_ms: int,
+        count: bool,
+    ) -> Handled:
+        today = limits.day(at_ms)
+        stats_key = keys.limit_stats_key(today)
+        for _attempt in range(MAX_ATTEMPTS):
+            # Tells this turn's lock from another's; not a secret, only unique.
+            token = f"{random.getrandbits(96):024x}"  # nosec B311
+            begin_keys = [*names, stats_key]
+            reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count)
+            count = False
+            code = int(reply[0])
+            if code == 2:
+                return Handled(json.loads(reply[1]), None)
+            if code in (3, 4):
+                verdict = limits.MUTED if code == 4 else None
+                verdict = verdict or limits.rate_verdict(int(reply[1]), self.limits)
+                known = prefs.merge(reply[3], reply[2])  # the language, chosen or guessed
+                return Handled([], None, refused=verdict, lang=known.lang if known else None)
+            state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
+            try:
+                turn = step(prefs.merge(state_raw, prefs_raw))
+                texts = list(turn.texts)
+                position, kept = prefs.split(turn.state)
+                preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
+            except BaseException:
+                self._unlock(names[0], token)
+                raise
+            activity, stats, refused = None, "", None
+            if arrival is not None:
+                values = [_text(x) if x is not None else "" for x in fields]
+                before = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
+                activity = limits.observe(before, arrival, texts, self.limits)
+                if limits.is_loop(activity, arrival):
+                    # Drop the turn: a bot's message must not move the conversation or
+                    # trigger a callback, and any reply would feed the loop.
+                    texts, position, preferences = [], "", ""
+                    stats, refused, turn = "loop_detected", limits.LOOP, None
+            channel = arrival.channel if arrival else "sms"
+            units = limits.outbound_units(channel, texts, max_segments)
+            replies = compact_json(texts)
+            args = [token, position, message_sid, replies, preferences]
+            args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
+            args += [units, stats]
+            if activity is not None:
+                fields = activity.to_fields()
+                args += [fields[name] for name in ACTIVITY_FIELDS]
+            more = (keys.budget_key(today), stats_key)
+            result = self._run(conn, self._commit, [*names, *more], args)
+            written, spent = result if isinstance(result, list) else (result, -1)
+            if written == 1:
+                return Handled(texts, turn, refused=refused, spent=int(spent), units=units)
+        raise Busy("the conversation lock expired before the turn could be saved")
+
+    def _run(self, conn: Any, script: Script, keys: list[str], args: list) -> Any:
+        """EVALSHA on this message's connection: what `script(keys, args)` does, leaner.
+
+        redis-py's command path (pool checkout, health check, retry wrappers) cost about as
+        much CPU as the round trip itself. As the client made by `connect`, it reconnects
+        once after a dropped connection (the scripts are idempotent), and loads a script
+        Redis lost (a restart or SCRIPT FLUSH). A timeout is not retried; redis-py closes
+        the connection then.
+        """
+        reconnected = reloaded = False
+        while True:
+            try:
+                command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+                packed = [_pack(command)] if _pack else conn.pack_command(*command)
+                conn.send_packed_command(packed)
+                return conn.read_response()
+            except NoScriptError:
+                if reloaded:
+                    raise
+                reloaded = True
+                self.load_scripts()  # checks the server's version too
+            except redis.ConnectionError:
+                conn.disconnect()
+                if reconnected:
+                    raise
+                reconnected = True
+
+    def transaction(self, commands: Sequence[Sequence[Any]]) -> list:
+        """MULTI, `commands`, EXEC on this thread's connection, sent as one write.
+
+        What a redis-py transaction pipeline does, without its per-command reply parsing
+        and callbacks, which cost as much as building the RQ job the commands write (the
+        webhook queues the later parts of a reply this way). Returns EXEC's replies.
+        Raises redis.ResponseError when Redis refuses a command (the first error; a block
+        refused when queued is discarded whole) and redis.ConnectionError when the
+        connection fails twice; a dropped connection is retried once (the webhook's
+        blocks are idempotent: a job written twice under its id is the same job).
+        """
+        conn = self._connection()
+        pack = _pack or (lambda args: b"".join(conn.pack_command(*args)))
+        # One buffer: redis-py sends each item of a list with its own sendall().
+        packed = [
+            b"".join([pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))])
+        ]
+        reconnected = False
+        while True:
+            try:
+                conn.send_packed_command(packed)
+                errors = []
+                for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each
+                    try:
+                        conn.read_response()
+                    except redis.ResponseError as exc:
+                        errors.append(exc)
+                try:
+                    replies = conn.read_response()
+                except redis.ResponseError as exc:  # EXECABORT
+                    raise errors[0] if errors else exc from None
+                break
+            except redis.ConnectionError:
+                conn.disconnect()
+                if reconnected:
+                    raise
+                reconnected = True
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return replies
+
+    def _acquire(
+        self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool
+    ) -> list:
+        """BEGIN until it answers something other than 'locked', for at most lock_wait_ms.
+
+        The message is counted against the rate limit on the first call only.
+        """
+        deadline = time.monotonic() + self.lock_wait_ms / 1000
+        delay = 0.005
+        while True:
+            args = [token, sid, int(count), at_ms]
+            reply = self._run(conn, self._begin, begin_keys, args)
+            count = False
+            if int(reply[0]) != 0:
+                return reply
+            if time.monotonic() + delay > deadline:
+                raise Busy("another message of this conversation is still being processed")
+            # Jitter spreads out retries of concurrent messages; it protects nothing secret.
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311  # nosec B311
+            delay = min(delay * 2, 0.1)
+
+    def _unlock(self, lock: str, token: str) -> None:
+        """Best effort: a lock we cannot free expires after lock_ttl_ms anyway."""
+        try:
+            self._release(keys=[lock], args=[token])
+        except redis.RedisError:
+            pass
+
+    def get_state(self, pseudonym: str) -> State | None:
+        """The stored state, or None (for tools and tests; the webhook uses `handle`)."""
+        position, preferences = self.redis.mget(
+            keys.state_key(pseudonym), keys.prefs_key(pseudonym)
+        )
+        return prefs.merge(position, preferences)
+
+    def opted_out(self, pseudonym: str) -> bool:
+        """True when the person sent STOP: jobs and reminders must send them nothing."""
+        return prefs.opted_out(self.redis.get(keys.prefs_key(pseudonym)))
+
+    def forget(self, pseudonym: str) -> int:
+        """Delete every key of the conversation; returns how many existed."""
+        return int(self.redis.delete(*keys.conversation_keys(pseudonym)))
+
+    # --- the daily outbound budget ----------------------------------------------------
+
+    def spend(self, units: int, at: float | None = None) -> bool:
+        """Count a proactive message (reminder, notice) against today's budget.
+
+        Returns False, spending nothing, when it would take the day over the budget: the
+        caller must not send it. Replies to inbound messages are counted by `handle` and
+        `count_outbound`, never refused.
+        """
+        args = [int(units), self.limits.daily_segments, limits.BUDGET_KEEP]
+        allowed, _total = self._spend(keys=[_budget_key(at)], args=args)
+        return allowed == 1
+
+    def count_outbound(self, units: int, at: float | None = None) -> int:
+        """Count replies sent outside `handle` (a rate-limit notice); returns today's total."""
+        name = _budget_key(at)
+        pipe = self.redis.pipeline()  # MULTI: the counter never exists without its expiry
+        pipe.hincrby(name, "segments", int(units))
+        pipe.expire(name, limits.BUDGET_KEEP)
+        return int(pipe.execute()[0])
+
+    def spent(self, at: float | None = None) -> int:
+        """Outbound units counted today (UTC)."""
+        name = _budget_key(at)
+        return int(self.redis.hget(name, "segments") or 0)
+
+    def alert_once(self, at: float | None = None) -> bool:
+        """Mark today's budget as reported to staff; True only for the first caller."""
+        name = _budget_key(at)
+        pipe = self.redis.pipeline()  # MULTI: the counter never exists without its expiry
+        pipe.hsetnx(name, "alerted", 1)
+        pipe.expire(name, limits.BUDGET_KEEP)
+        return bool(pipe.execute()[0])

@@ -1,0 +1,110 @@
+"""Every Redis key of the service, one function per key, the prefix in one place.
+
+Keys never contain a phone number: a conversation is named by its pseudonym (an HMAC of
+the number and channel, see bot.store.pseudonym). All keys of one conversation carry the
+pseudonym as a Redis Cluster hash tag, `{...}`, so that they live in one slot and one Lua
+script may touch them all when the store moves to a cluster (the scripts also touch two
+service-wide counters, `budget_key` and `limit_stats_key`: on a cluster those would move to
+a round trip of their own). tests/test_keys.py spells
+every key out literally: changing a key is a data migration, never a refactor.
+"""
+
+from __future__ import annotations
+
+PREFIX = "bot:"
+"""The first characters of every key, so the service can share a Redis database."""
+
+
+_NOT_IN_TAG = frozenset("{}: ")
+
+
+def _tag(pseudonym: str) -> str:
+    if not pseudonym or not _NOT_IN_TAG.isdisjoint(pseudonym):
+        raise ValueError("a pseudonym is a short url-safe string without braces or colons")
+    return "{" + pseudonym + "}"
+
+
+def state_key(pseudonym: str) -> str:
+    """The conversation state: versioned JSON (bot.core.state), with a TTL."""
+    return f"{PREFIX}s:{_tag(pseudonym)}"
+
+
+def replies_key(pseudonym: str) -> str:
+    """The last few (MessageSid, replies) pairs, so a Twilio retry gets the same answer."""
+    return f"{PREFIX}r:{_tag(pseudonym)}"
+
+
+def lock_key(pseudonym: str) -> str:
+    """The per-conversation lock: one message of a person is processed at a time."""
+    return f"{PREFIX}l:{_tag(pseudonym)}"
+
+
+def prefs_key(pseudonym: str) -> str:
+    """Language and STOP (bot.store.prefs), kept longer than the state; with a TTL."""
+    return f"{PREFIX}p:{_tag(pseudonym)}"
+
+
+def activity_key(pseudonym: str) -> str:
+    """Rate-limit window and loop detection (bot.store.limits): digests and times, short TTL."""
+    return f"{PREFIX}a:{_tag(pseudonym)}"
+
+
+def conversation_keys(pseudonym: str) -> tuple[str, ...]:
+    """Every key that belongs to one conversation: what FORGET deletes."""
+    return (
+        state_key(pseudonym),
+        replies_key(pseudonym),
+        lock_key(pseudonym),
+        prefs_key(pseudonym),
+        activity_key(pseudonym),
+        outbox_key(pseudonym),
+        reminders_key(pseudonym),
+        callback_key(pseudonym),
+    )
+
+
+def outbox_key(pseudonym: str) -> str:
+    """Hash: each outbound message's id -> its Twilio SID, so a retried job never sends twice.
+
+    TTL `bot.jobs.outbound.OUTBOX_TTL`, renewed on every write; holds no number and no body.
+    """
+    return f"{PREFIX}o:{_tag(pseudonym)}"
+
+
+def reminders_key(pseudonym: str) -> str:
+    """Set of the RQ job ids of the person's scheduled reminders, for STOP and FORGET.
+
+    TTL: until the last of them is due, plus `bot.jobs.reminders.KEEP_AFTER_DUE`.
+    """
+    return f"{PREFIX}rm:{_tag(pseudonym)}"
+
+
+def callback_key(pseudonym: str) -> str:
+    """Hash: the person's open callback request, with their number (they consented).
+
+    TTL `BOT_CALLBACK_TTL` (at most `bot.jobs.callbacks.MAX_TTL`); deleted when staff mark it done.
+    """
+    return f"{PREFIX}cb:{_tag(pseudonym)}"
+
+
+def callbacks_index_key() -> str:
+    """Sorted set of the pseudonyms with an open callback request, scored by expiry time.
+
+    TTL: renewed to the longest request's on every add; members past their score are dropped.
+    """
+    return f"{PREFIX}callbacks"
+
+
+def delivery_stats_key(day: str) -> str:
+    """A hash of delivery-status counters for one UTC day (`YYYY-MM-DD`); no numbers."""
+    return f"{PREFIX}stats:delivery:{day}"
+
+
+def limit_stats_key(day: str) -> str:
+    """A hash of counters for one UTC day: messages refused by a limit, loops; no numbers."""
+    return f"{PREFIX}stats:limits:{day}"
+
+
+def budget_key(day: str) -> str:
+    """The service's outbound segments for one UTC day, and whether staff were told."""
+    return f"{PREFIX}budget:{day}"

@@ -1,0 +1,1 @@
+"""The Flask service: the app factory, Twilio webhooks, events, simulator page, redaction."""

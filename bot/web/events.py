@@ -1,0 +1,134 @@
+"""What the service does with the events of a turn (erase, call back, remind, opt out).
+
+The engine only emits events; this is the one place that turns them into effects, after
+the turn's state is saved:
+
+- `callback`: store the request (only with the person's consent) and queue its delivery
+  to staff (bot.jobs.callbacks, bot.jobs.tasks);
+- `remind`: schedule the reminder (bot.jobs.reminders);
+- `opt_out` (STOP): cancel the person's scheduled reminders;
+- `forget` (FORGET confirmed): cancel reminders, delete the callback request and every
+  queued or failed job of the conversation, then every key of the conversation.
+
+Other types are only logged. Logs name the event type, never a number, a body or an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.channels import render
+from bot.jobs import callbacks, reminders
+from bot.jobs import tasks as jobs
+from bot.store.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What event handlers may use: the store, the channel of the message, the settings.
+
+    `sender` is the Twilio address the person wrote to (later messages come from it),
+    `status_callback` the delivery-status URL, `max_segments` the flows' SMS segment limit.
+    """
+
+    store: ConversationStore
+    channel: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    sender: str = ""
+    status_callback: str = ""
+    max_segments: int = 3
+
+
+Handler = Callable[[EventContext, str, str, Any], None]
+
+
+def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
+    """FORGET confirmed: reminders, callback request, jobs and every key go, whatever TTL."""
+    client = ctx.store.redis
+    try:
+        cancelled = reminders.cancel_all(client, pseudonym)
+        callbacks.forget(client, pseudonym)
+        other = jobs.forget_jobs(client, pseudonym)
+    finally:  # whatever failed above, the conversation's keys go
+        deleted = ctx.store.forget(pseudonym)
+    log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
+
+
+def _opt_out(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
+    """STOP: no reminder may reach the person any more."""
+    log.info("opt_out: %d reminder(s) cancelled", reminders.cancel_all(ctx.store.redis, pseudonym))
+
+
+def _callback(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
+    """A callback request: stored with the number only after an explicit yes, then sent on."""
+    data = event.data
+    answers = data.get("vars") or {}
+    if not callbacks.consented(answers):
+        log.warning("callback: no consent answer in the flow; nothing stored")
+        return
+    request = callbacks.open_request(
+        ctx.store.redis,
+        pseudonym,
+        clear_number,
+        ctx.channel,
+        str(data.get("lang") or ""),
+        str(data.get("topic") or ""),
+        str(answers.get(callbacks.TIME_VARIABLE) or ""),
+        callbacks.ttl_from(ctx.config.get("BOT_CALLBACK_TTL")),
+    )
+    jobs.enqueue_callback(ctx.store.redis, pseudonym)
+    log.info("callback: request %s stored and queued for staff", request.id)
+
+
+def _remind(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
+    """A reminder the flow scheduled: its text is already in the person's language."""
+    data = event.data
+    to = f"whatsapp:{clear_number}" if ctx.channel == "whatsapp" else clear_number
+    parts = render.text_parts(
+        [str(data.get("text") or "")],
+        ctx.channel,
+        ctx.max_segments,
+        int(ctx.config.get("BOT_SMS_MAX_PARTS") or 3),
+    )
+    if not parts or not ctx.sender:
+        log.warning("remind: nothing to send or no sender; not scheduled")
+        return
+    after = int(data.get("after_seconds") or 0)
+    reminders.schedule(
+        ctx.store.redis, pseudonym, to, ctx.sender, parts, after, ctx.status_callback
+    )
+    log.info("remind: scheduled in %d s", after)
+
+
+HANDLERS: dict[str, Handler] = {
+    "forget": _forget,
+    "opt_out": _opt_out,
+    "callback": _callback,
+    "remind": _remind,
+}
+"""Event type -> handler; the others (`set`, `language`, `opt_in`...) need no action from
+the service and are logged at DEBUG only."""
+
+
+def handle_events(
+    ctx: EventContext, pseudonym: str, clear_number: str, events: Iterable[Any]
+) -> None:
+    """Act on a turn's events in order; one failing handler does not stop the others.
+
+    `clear_number` is the person's E.164 number, for handlers that must send to it later
+    (reminders, callbacks); it must never be logged or used in a key.
+    """
+    for event in events:
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            log.debug("event %s: nothing to do", event.type)
+            continue
+        try:
+            handler(ctx, pseudonym, clear_number, event)
+        except Exception as exc:
+            log.error("event %s failed: %s", event.type, type(exc).__name__)

@@ -1,0 +1,438 @@
+"""Twilio webhooks (inbound SMS/WhatsApp, delivery status) and the health endpoints.
+
+Inbound: check the signature, name the conversation by its pseudonym, run one engine turn
+under the conversation lock (bot.store.conversations), hand the turn's events to
+bot.web.events, answer
+with TwiML. Whatever goes wrong after the signature check, Twilio gets a 200 with a short
+multilingual "temporarily unavailable" reply, never an error page: a person who gets no
+answer at all does not know whether to try again. Logs carry channel, counts and fault
+types; never a number, a profile name or a message body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# B406 is about parsing XML; escape() only writes our own replies.
+from xml.sax.saxutils import escape  # nosec B406
+
+import redis
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from bot.channels import render
+from bot.channels.whatsapp import default_map_path, load_map
+from bot.core.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
+from bot.core.runtime import Runtime
+from bot.core.state import State
+from bot.i18n.detect import suggest_language
+from bot.jobs import tasks as jobs
+from bot.jobs.outbound import OUTBOX_TTL
+from bot.store import keys, limits
+from bot.store.conversations import Busy, ConversationStore, Handled, connect
+from bot.store.limits import Arrival, Limits
+from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_address
+from bot.text.grouping import together
+from bot.web.events import EventContext, handle_events
+from bot.web.signature import signature_ok
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+MAX_BODY_BYTES = 32 * 1024
+"""Largest request body accepted, in bytes; a Twilio webhook is a few kilobytes."""
+MAX_FORM_FIELDS = 100
+"""Most form fields accepted in one request; Twilio sends about twenty."""
+MEDIA_ONLY = "Sorry, this service can only read text. Please write your message as text."
+"""Fallback for the `media_only` system text, until _config.yaml has one."""
+UNAVAILABLE_LANGUAGES = 3
+"""How many languages the 'temporarily unavailable' reply is written in, at most."""
+STATS_TTL = 90 * 24 * 3600
+"""Seconds the daily delivery counters are kept."""
+_SID = re.compile(r"^[A-Za-z]{2}[A-Za-z0-9]{1,62}$")
+_WORD = re.compile(r"[^a-z0-9_-]")
+
+
+@dataclass
+class Service:
+    """What the routes share: the flows, the store, the signature validator and a clock."""
+
+    runtime: Runtime
+    store: ConversationStore
+    redis: redis.Redis
+    validator: RequestValidator | None
+    config: Any = None  # the app's config itself: read per message without current_app
+    clock: Callable[[], float] = time.time
+    templates_path: str = ""  # the WhatsApp template map, resolved once (not per message)
+
+
+def init_app(app: Flask, runtime: Runtime) -> Service:
+    """Connect Redis, build the store and register the routes."""
+    config = app.config
+    client = connect(config["REDIS_URL"], timeout=config["BOT_REDIS_TIMEOUT"])
+    store = ConversationStore(
+        client,
+        state_ttl=config["BOT_STATE_TTL"],
+        replies_ttl=config["BOT_REPLIES_TTL"],
+        lock_ttl_ms=config["BOT_LOCK_TTL_MS"],
+        lock_wait_ms=config["BOT_LOCK_WAIT_MS"],
+        prefs_ttl=config["BOT_PREFS_TTL"],
+        limits=Limits.from_config(config),
+    )
+    try:
+        store.load_scripts()
+    except redis.RedisError as exc:
+        log.warning("Redis is not reachable at startup (%s); will retry", type(exc).__name__)
+    token = config["TWILIO_AUTH_TOKEN"]
+    validator = RequestValidator(token) if token else None
+    service = Service(runtime, store, client, validator, config)
+    service.templates_path = str(config["BOT_WHATSAPP_TEMPLATES"] or default_map_path())
+    app.extensions["bot"] = service
+    app.register_blueprint(bp)
+    return service
+
+
+def _service() -> Service:
+    return current_app.extensions["bot"]
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def twiml_document(texts: list[str]) -> str:
+    """The TwiML twilio's MessagingResponse writes for these texts, character for character.
+
+    Why not MessagingResponse itself: it builds an ElementTree and serializes it, which
+    cost about 6 % of a message's CPU time in the benchmark for a document that is always
+    one <Response> of <Message>s. tests/test_webhook.py compares the two on every text of
+    the flows in every language and on texts with markup characters.
+    """
+    if not texts:
+        return TWIML_HEAD + "<Response />"
+    messages = "".join(
+        f"<Message>{escape(text)}</Message>" if text else "<Message />" for text in texts
+    )
+    return f"{TWIML_HEAD}<Response>{messages}</Response>"
+
+
+def twiml(texts: list[str]) -> Response:
+    """One <Message> per text (`deliver` chooses the texts; the rest go through a job)."""
+    return Response(twiml_document(texts), status=200, mimetype="text/xml")
+
+
+def status_callback_url() -> str:
+    """Where Twilio reports the delivery of the messages the worker sends."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
+    return base + "/webhooks/twilio/status"
+
+
+def deliver(
+    service: Service,
+    key: str,
+    channel: str,
+    number: str,
+    handled: Handled,
+    sid: str,
+    sender: str,
+) -> list[str]:
+    """The texts of the TwiML answer; the other messages of the turn go to a job, in order.
+
+    Short replies are joined where one message costs no more (bot.text.grouping). Without
+    TWILIO_ACCOUNT_SID the worker cannot send, so every text goes in the TwiML answer. A
+    Twilio retry gets the same TwiML part(s) as the first answer (the count is kept in the
+    outbox); the job, queued once per MessageSid, sends the rest once, from `sender` (the
+    number the person wrote to).
+    """
+    config = service.config
+    engine = service.runtime.engine
+    max_segments = engine.settings.max_segments
+    if not config["TWILIO_ACCOUNT_SID"] or not handled.texts:
+        return together(handled.texts, channel, max_segments, limits.segments)
+    sizes = {"max_segments": max_segments, "max_parts": config["BOT_SMS_MAX_PARTS"]}
+    field = f"twiml:{sid}"
+    try:
+        if handled.turn is None:
+            count = service.redis.hget(keys.outbox_key(key), field)
+            if count is None:  # answered whole in TwiML the first time: the same again
+                return render.text_parts(handled.texts, channel, **sizes)
+            return render.replan(handled.texts, channel, int(count), **sizes)
+        templates: Any = {}
+        if channel == "whatsapp":
+            templates = load_map(service.templates_path)
+        plan = render.plan(
+            handled.turn.replies, channel, templates=templates, finish=engine.tr.finish, **sizes
+        )
+        if not plan.rest:
+            return plan.twiml
+        to = f"whatsapp:{number}" if channel == "whatsapp" else number
+        delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
+        pipe = service.redis.pipeline()  # RQ writes the job's commands into it
+        jobs.enqueue_reply(
+            service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
+        )
+        outbox = keys.outbox_key(key)
+        pipe.hset(outbox, field, len(plan.twiml))
+        pipe.expire(outbox, OUTBOX_TTL)
+        # The job and the TwiML count in one MULTI/EXEC, one round trip, sent by the store
+        # (pipe.execute() parsed each reply in Python: as costly as building the job).
+        service.store.transaction([args for args, _options in pipe.command_stack])
+        log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
+        return plan.twiml
+    except redis.RedisError as exc:
+        log.error("inbound %s: could not queue (%s); all in TwiML", channel, type(exc).__name__)
+        return render.text_parts(handled.texts, channel, **sizes)
+
+
+def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
+    text = engine.flows.system.get(key)
+    msgid = text.msgid if text is not None else fallback
+    return engine.tr.finish(lang, engine.tr.gettext(lang, msgid))
+
+
+def unavailable_text(engine: Engine, hint: str | None, key: str = "unavailable") -> str:
+    """The `unavailable` system text in the hinted, the default and the first languages.
+
+    Without Redis we do not know the person's language, so we write a few, most likely
+    first; identical texts (languages not translated yet) are said once.
+    """
+    settings = engine.settings
+    langs = [hint, settings.default_language, *settings.languages]
+    texts: list[str] = []
+    for lang in dict.fromkeys(x for x in langs if x in settings.languages):
+        text = _translated(engine, lang, key)
+        if text not in texts:
+            texts.append(text)
+        if len(texts) >= UNAVAILABLE_LANGUAGES:
+            break
+    return "\n".join(texts)
+
+
+def media_only_turn(engine: Engine, state: State | None, hint: str | None) -> Turn:
+    """A picture or voice note without text: say we read only text; nothing else changes."""
+    settings = engine.settings
+    lang = state.lang if state and state.lang else hint
+    if lang not in settings.languages:
+        lang = settings.default_language
+    text = _translated(engine, lang, "media_only", MEDIA_ONLY)
+    return Turn(state.copy() if state else State(), (Reply(text, lang=lang),), ())
+
+
+def lang_hint(text: str, number: str, languages) -> str | None:
+    """The language suggested for a first message; a failing guess never blocks a reply."""
+    try:
+        return suggest_language(text, number, languages)
+    except Exception as exc:
+        log.warning("language suggestion failed: %s", type(exc).__name__)
+        return None
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def signed_url(config: Any) -> str:
+    """The URL Twilio signed: PUBLIC_URL + path (and query) when set, else this request's."""
+    public = config["PUBLIC_URL"].rstrip("/")
+    if not public:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return public + request.path + (f"?{query}" if query else "")
+
+
+def check_request(service: Service) -> dict[str, str]:
+    """Abort 413 on too many fields and 403 on a bad or missing signature or account.
+
+    Returns the form's fields (the first value of each) as a plain dict: werkzeug's
+    MultiDict raises and catches an exception for every `get` of a field Twilio did not
+    send (WaId on SMS, ButtonPayload on most messages), several per message.
+    """
+    form = request.form  # parsing enforces MAX_CONTENT_LENGTH (413)
+    lists = dict(form.lists())
+    if sum(map(len, lists.values())) > MAX_FORM_FIELDS:
+        abort(413, f"too many form fields (more than {MAX_FORM_FIELDS})")
+    config = service.config
+    if not config["BOT_DEV_SKIP_SIGNATURE"]:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        validator = service.validator
+        if (
+            not signature
+            or validator is None
+            or not signature_ok(validator, signed_url(config), lists, signature)
+        ):
+            log.warning("rejected a request to %s: bad or missing signature", request.path)
+            abort(
+                403,
+                "invalid or missing X-Twilio-Signature: the request must be signed with "
+                "TWILIO_AUTH_TOKEN for the URL in PUBLIC_URL (or this request's URL)",
+            )
+    fields = {name: values[0] for name, values in lists.items() if values}
+    account = config["TWILIO_ACCOUNT_SID"]
+    if account and fields.get("AccountSid") and fields["AccountSid"] != account:
+        log.warning("rejected a request for another Twilio account")
+        abort(403, "this request is for another Twilio account")
+    return fields
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def refusal(service: Service, handled: Handled, channel: str, now: float) -> Response:
+    """A message refused by a limit gets one polite notice (the first over the rate limit)
+    or no reply at all: a reply to an automated sender would only feed the loop."""
+    if handled.refused == limits.RATE_NOTICE:
+        engine = service.runtime.engine
+        lang = handled.lang
+        if lang not in engine.settings.languages:
+            lang = engine.settings.default_language
+        text = _translated(engine, lang, "rate_limited")
+        log.warning("inbound %s: over the rate limit; one notice, then no reply", channel)
+        try:
+            service.store.count_outbound(limits.outbound_units(channel, [text]), now)
+        except redis.RedisError as exc:
+            log.error("rate-limit notice not counted: Redis unavailable (%s)", type(exc).__name__)
+        return twiml([text])
+    if handled.refused == limits.LOOP:
+        mute = service.store.limits.mute
+        log.warning("inbound %s: automated replies going round; no reply for %d s", channel, mute)
+    return twiml([])
+
+
+def check_budget(store: ConversationStore, handled: Handled, now: float) -> None:
+    """Tell staff, once a day, when this message's replies reached the outbound budget."""
+    if handled.spent < 0 or not limits.budget_reached(handled.spent, store.limits):
+        return
+    if limits.budget_reached(handled.spent - handled.units, store.limits):
+        return  # reached by an earlier message, which told staff
+    try:
+        if store.alert_once(now):
+            log.error("%s", limits.budget_message(handled.spent, store.limits))
+    except redis.RedisError as exc:
+        log.error("budget alert not recorded: Redis unavailable (%s)", type(exc).__name__)
+
+
+# --- routes ---------------------------------------------------------------------------
+
+
+@bp.post("/webhooks/twilio", provide_automatic_options=False)
+def inbound() -> Response:
+    """An SMS or WhatsApp message from a person; the reply is TwiML."""
+    service = _service()
+    form = check_request(service)
+    sender = (form.get("From") or "").strip()
+    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+    if not sender or not sid:
+        abort(400, "a Twilio message needs From and MessageSid")
+    if not _SID.match(sid):
+        abort(400, "MessageSid must look like SM followed by letters and digits")
+    channel, number = normalize(sender)
+    wa_id = (form.get("WaId") or "").strip()
+    if channel == "whatsapp" and not number.startswith("+") and wa_id.isdigit():
+        number = normalize_number("+" + wa_id)
+    # ProfileName is the person's own name on WhatsApp: never read, stored or logged.
+    body = (form.get("Body") or "")[:MAX_INBOUND_CHARS]
+    # A tapped WhatsApp button sends ButtonPayload, a chosen list row ListId: the option.
+    payload = (form.get("ButtonPayload") or form.get("ListId") or "").strip()[:256] or None
+    try:
+        num_media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        num_media = 0
+    engine = service.runtime.engine
+    now = service.clock()
+    hint: list[str | None] = [None]
+
+    def step(state: State | None) -> Turn:
+        if state is None or state.lang is None:
+            hint[0] = lang_hint(body, number, engine.settings.languages)
+        if num_media > 0 and not body.strip() and not payload:
+            return media_only_turn(engine, state, hint[0])
+        inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
+        return engine.step(state, inbound, int(now))
+
+    def sorry(key: str = "unavailable") -> Response:
+        guess = hint[0] or lang_hint(body, number, engine.settings.languages)
+        return twiml([unavailable_text(engine, guess, key)])
+
+    try:
+        secret = service.config["BOT_SECRET_KEY"]
+        key = pseudonym(secret, channel, number, normalized=True)
+        arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
+        max_segments = engine.settings.max_segments
+        handled = service.store.handle(key, sid, step, arrival, max_segments)
+    except Busy:
+        log.warning("inbound %s: conversation busy, asked to try again", channel)
+        return sorry("busy")
+    except redis.RedisError as exc:
+        log.error("inbound %s: Redis unavailable (%s)", channel, type(exc).__name__)
+        return sorry()
+    except Exception as exc:
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("inbound %s: turn failed with %s\n%s", channel, type(exc).__name__, frames)
+        return sorry()
+    if handled.refused:
+        return refusal(service, handled, channel, now)
+    our_number = (form.get("To") or "").strip()  # the one the person wrote to
+    if handled.turn is not None and handled.turn.events:
+        ctx = EventContext(
+            service.store, channel, service.config, sender=our_number,
+            status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
+        )  # fmt: skip
+        handle_events(ctx, key, number, handled.turn.events)
+    check_budget(service.store, handled, now)
+    log.debug(
+        "inbound %s: %d repl%s%s",
+        channel,
+        len(handled.texts),
+        "y" if len(handled.texts) == 1 else "ies",
+        " (repeated for a Twilio retry)" if handled.duplicate else "",
+    )
+    return twiml(deliver(service, key, channel, number, handled, sid, our_number))
+
+
+@bp.post("/webhooks/twilio/status", provide_automatic_options=False)
+def delivery_status() -> Response:
+    """A delivery status callback: counted per day, channel and status; nothing else kept."""
+    form = check_request(_service())
+    status = _WORD.sub("", (form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
+    channel = split_address(form.get("To") or "")[0]
+    channel = channel if channel in ("sms", "whatsapp") else "other"
+    error = "".join(c for c in (form.get("ErrorCode") or "") if c.isdigit())[:8]
+    name = keys.delivery_stats_key(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
+    try:
+        pipe = _service().redis.pipeline(transaction=False)
+        pipe.hincrby(name, f"{channel}:{status[:20] or 'unknown'}", 1)
+        if error:
+            pipe.hincrby(name, f"{channel}:error:{error}", 1)
+        pipe.expire(name, STATS_TTL)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.error("status callback not counted: Redis unavailable (%s)", type(exc).__name__)
+    return Response("", status=204)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is alive (it does not look at Redis)."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready to answer messages: flows loaded and Redis answering."""
+    service = _service()
+    if not service.runtime.engine.flows.flows:
+        return Response("not ready: no flows loaded\n", status=503, mimetype="text/plain")
+    try:
+        service.redis.ping()
+    except redis.RedisError as exc:
+        text = f"not ready: Redis unreachable ({type(exc).__name__})\n"
+        return Response(text, status=503, mimetype="text/plain")
+    return Response("ready\n", mimetype="text/plain")
