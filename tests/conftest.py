@@ -227,8 +227,8 @@ def worker_env(monkeypatch, redis_url, fake_twilio):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
     monkeypatch.setenv("BOT_TWILIO_API_URL", fake_twilio.url)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setattr("bot.jobs.tasks.SEND_BACKOFF", (0, 0, 0, 0, 0))
-    monkeypatch.setattr("bot.jobs.tasks.DELIVERY_BACKOFF", (0, 0, 0))
+    monkeypatch.setattr("bot.jobs.queues.SEND_BACKOFF", (0, 0, 0, 0, 0))
+    monkeypatch.setattr("bot.jobs.queues.DELIVERY_BACKOFF", (0, 0, 0))
     return fake_twilio
 
 
@@ -242,7 +242,7 @@ def run_jobs(redis):
     """
     from rq import Queue, SimpleWorker, Worker
 
-    from bot.jobs.tasks import QUEUES
+    from bot.jobs.queues import QUEUES
 
     def run(forking: bool = False) -> bool:
         cls = Worker if forking else SimpleWorker

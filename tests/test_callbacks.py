@@ -19,7 +19,7 @@ from rq.job import Job, JobStatus
 from bot.cli import main
 from bot.core.engine import Event
 from bot.jobs import callbacks
-from bot.jobs import tasks as jobs
+from bot.jobs import queues as jobs
 from bot.store import keys
 from bot.store.pseudonym import pseudonym
 from bot.web.events import EventContext, handle_events
@@ -92,7 +92,7 @@ def test_a_consented_request_is_stored_with_what_staff_need(jobs_app, redis):
     assert (request.number, request.channel, request.lang) == (SENDER, "sms", "en")
     assert (request.topic, request.preferred_time) == ("counsellor", "morning")
     ttl = redis.ttl(keys.callback_key(P))
-    assert 0 < ttl <= jobs_app.config["BOT_CALLBACK_TTL"] <= callbacks.MAX_TTL
+    assert 0 < ttl <= jobs_app.extensions["bot.settings"].callback_ttl <= callbacks.MAX_TTL
     assert redis.zscore(keys.callbacks_index_key(), P) == request.expires
 
 
@@ -105,7 +105,7 @@ def test_without_consent_nothing_is_stored(jobs_app, redis):
 def test_the_event_handler_checks_consent_itself(app, redis):
     store = app.extensions["bot"].store
     event = Event("callback", {"topic": "x", "lang": "en", "vars": {"callback_time": "any"}})
-    handle_events(EventContext(store, "sms", app.config), P, SENDER, [event])
+    handle_events(EventContext(store, "sms", app.extensions["bot.settings"]), P, SENDER, [event])
     assert not redis.exists(keys.callback_key(P))
 
 

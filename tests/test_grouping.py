@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.channels import render
 from bot.core.engine import Reply
-from bot.store import limits
+from bot.text import pricing
 from bot.text.grouping import SEPARATOR, WHATSAPP_MAX_CHARS, together
 from bot.text.segments import analyse
 
@@ -64,10 +64,10 @@ def test_whatsapp_joins_up_to_twilios_body_limit():
 
 def test_the_budget_counts_what_is_sent():
     answer, menu = words(224), words(197)
-    assert limits.outbound_units("sms", [answer, menu]) == 4  # each text as one message
-    assert limits.outbound_units("sms", [answer, menu], max_segments=3) == 3
+    assert pricing.outbound_units("sms", [answer, menu]) == 4  # each text as one message
+    assert pricing.outbound_units("sms", [answer, menu], max_segments=3) == 3
     # WhatsApp: one each, as a reply sent as a template stays a message of its own
-    assert limits.outbound_units("whatsapp", [answer, menu], max_segments=3) == 2
+    assert pricing.outbound_units("whatsapp", [answer, menu], max_segments=3) == 2
 
 
 def test_a_turn_of_two_short_replies_needs_no_job():

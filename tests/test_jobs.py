@@ -14,8 +14,9 @@ from conftest import LONG_TEXT, SENDER, TEST_SECRET, TwilioHelper
 from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
-from bot.jobs import tasks as jobs
-from bot.jobs.outbound import Outgoing
+from bot.channels.message import Outgoing
+from bot.jobs import queues as jobs
+from bot.jobs import tasks
 from bot.store import keys
 from bot.store.pseudonym import pseudonym
 
@@ -165,14 +166,14 @@ def test_every_reply_job_has_short_ttls_and_the_real_backoff(redis):
 
 def send_then_die(*args):
     """send_reply, then the work horse dies before RQ records the result: a crash."""
-    result = jobs.send_reply(*args)
+    result = tasks.send_reply(*args)
     if get_current_job().connection.set("test:crashed", 1, nx=True):
         os._exit(1)
     return result
 
 
 def test_no_duplicate_after_a_crash_between_send_and_acknowledgement(redis, worker_env, run_jobs):
-    from bot.jobs.outbound import dump_messages
+    from bot.channels.message import dump_messages
 
     messages = dump_messages([Outgoing(body="part 2"), Outgoing(body="part 3")])
     job = Queue(jobs.QUEUE_REPLIES, connection=redis).enqueue(

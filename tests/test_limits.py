@@ -8,10 +8,12 @@ import logging
 from conftest import SENDER, TEST_SECRET, Clock, TwilioHelper, concurrently
 
 from bot.core.state import State
+from bot.settings import Settings
 from bot.store import keys, limits
 from bot.store.conversations import ConversationStore
 from bot.store.limits import Activity, Arrival, Limits
 from bot.store.pseudonym import pseudonym
+from bot.text import pricing
 from bot.text.segments import analyse
 
 T0 = 1_700_000_000.0
@@ -33,9 +35,9 @@ def test_defaults_match_the_issue():
     assert policy.loop_streak > 1 and policy.mute >= 600
 
 
-def test_limits_from_config_reads_the_service_settings():
-    config = {"BOT_RATE_LIMIT": 5, "BOT_RATE_WINDOW": 30, "BOT_DAILY_SEGMENTS": 10}
-    policy = Limits.from_config(config)
+def test_limits_from_settings_reads_the_service_settings():
+    overrides = {"BOT_RATE_LIMIT": 5, "BOT_RATE_WINDOW": 30, "BOT_DAILY_SEGMENTS": 10}
+    policy = Limits.from_settings(Settings.from_environ({}, overrides))
     assert (policy.rate_limit, policy.rate_window, policy.daily_segments) == (5, 30, 10)
     assert policy.mute == Limits().mute
 
@@ -133,21 +135,21 @@ def test_activity_ttl_covers_the_windows_or_the_mute():
 
 
 def test_outbound_units_are_sms_segments_or_whatsapp_messages():
-    assert limits.outbound_units("sms", ["x" * 160]) == 1
-    assert limits.outbound_units("sms", ["x" * 161, "y"]) == 3
-    assert limits.outbound_units("sms", ["ა" * 71]) == 2  # UCS-2: 70 a segment
-    assert limits.outbound_units("whatsapp", ["x" * 2000, "y"]) == 2
-    assert limits.outbound_units("sms", []) == 0
+    assert pricing.outbound_units("sms", ["x" * 160]) == 1
+    assert pricing.outbound_units("sms", ["x" * 161, "y"]) == 3
+    assert pricing.outbound_units("sms", ["ა" * 71]) == 2  # UCS-2: 70 a segment
+    assert pricing.outbound_units("whatsapp", ["x" * 2000, "y"]) == 2
+    assert pricing.outbound_units("sms", []) == 0
 
 
 def test_segment_counts_are_remembered_by_hash_never_by_text():
     text = "You said: my answer is +32470000001"
-    assert limits.segments(text) == analyse(text).segments == 1
-    assert limits.segments(text + "x" * 200) == 2
-    assert all(isinstance(k, int) and isinstance(v, int) for k, v in limits._SEGMENTS.items())
-    for _ in range(limits.SEGMENT_CACHE + 10):
-        limits.segments(f"text {_}")
-    assert len(limits._SEGMENTS) <= limits.SEGMENT_CACHE
+    assert pricing.segments(text) == analyse(text).segments == 1
+    assert pricing.segments(text + "x" * 200) == 2
+    assert all(isinstance(k, int) and isinstance(v, int) for k, v in pricing._SEGMENTS.items())
+    for _ in range(pricing.SEGMENT_CACHE + 10):
+        pricing.segments(f"text {_}")
+    assert len(pricing._SEGMENTS) <= pricing.SEGMENT_CACHE
 
 
 def test_budget_decisions():

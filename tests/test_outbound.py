@@ -10,6 +10,7 @@ import requests
 from conftest import SENDER, TEST_AUTH_TOKEN
 from fake_twilio import FakeTwilio
 
+from bot.channels import message
 from bot.core.state import State
 from bot.jobs import outbound
 from bot.jobs.outbound import (
@@ -130,7 +131,7 @@ def test_a_template_goes_with_its_variables(redis, twilio, fake_twilio):
 
 def test_messages_survive_the_job_payload_round_trip():
     messages = [Outgoing(body="a"), Outgoing(content_sid="HX1", content_variables={"1": "b"})]
-    assert outbound.load_messages(outbound.dump_messages(messages)) == messages
+    assert message.load_messages(message.dump_messages(messages)) == messages
 
 
 # --- WhatsApp's 24-hour window --------------------------------------------------------

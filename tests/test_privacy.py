@@ -22,10 +22,10 @@ from bot.core.runtime import Runtime
 from bot.core.state import State
 from bot.flow import read_flows
 from bot.flow.loader import SERVICE_VALUES
+from bot.settings import ConfigError, Settings, secret_problem, service_values
 from bot.store import keys, prefs
 from bot.store.pseudonym import pseudonym
 from bot.text.matching import split_words
-from bot.web.app import ConfigError, secret_problem, service_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "flows"
@@ -139,7 +139,8 @@ def test_every_key_written_in_a_whole_conversation_has_a_ttl(make_app, redis, fl
     assert twilio.post("/webhooks/twilio/status", status).status_code == 204
     written = sorted(redis.scan_iter("*"))
     assert len(written) >= 6
-    limit = max(app.config[k] for k in ("BOT_PREFS_TTL", "BOT_CALLBACK_TTL", "BOT_STATE_TTL"))
+    settings = app.extensions["bot.settings"]
+    limit = max(settings.prefs_ttl, settings.callback_ttl, settings.state_ttl)
     without = []
     for key in written:
         ttl = redis.ttl(key)
@@ -172,7 +173,7 @@ def test_position_and_preferences_have_their_own_ttls(make_app, redis):
     name = pseudonym(TEST_SECRET, "sms", SENDER)
     assert 3600 < redis.ttl(keys.state_key(name)) <= 2 * 3600
     assert 29 * 86400 < redis.ttl(keys.prefs_key(name)) <= 30 * 86400
-    assert 0 < redis.ttl(keys.replies_key(name)) <= app.config["BOT_REPLIES_TTL"]
+    assert 0 < redis.ttl(keys.replies_key(name)) <= app.extensions["bot.settings"].replies_ttl
     assert 0 < redis.ttl(keys.activity_key(name)) <= 3600
     assert b'"l"' not in redis.get(keys.state_key(name))  # the language is kept once
     assert prefs.language(redis.get(keys.prefs_key(name))) == "fr"
@@ -355,22 +356,24 @@ def test_the_notice_is_reachable_from_the_main_menu_in_every_language():
 
 
 def test_service_values_round_up_and_cover_what_is_kept_for_the_conversation():
-    config = {
+    config = Settings.from_environ({}, {
         "BOT_STATE_TTL": 3600,
         "BOT_REPLIES_TTL": 3 * 3600,
         "BOT_RATE_WINDOW": 60,
         "BOT_LOOP_MUTE": 3600,
         "BOT_PREFS_TTL": 86400 + 1,
         "BOT_CALLBACK_TTL": 14 * 86400,
-    }
+    })  # fmt: skip
     values = service_values(config)
     assert set(values) == set(SERVICE_VALUES)
     assert values == {"conversation_hours": "3", "preferences_days": "2", "callback_days": "14"}
 
 
 def test_tools_take_service_values_from_the_environment(monkeypatch):
+    from bot.cli.common import load_runtime
+
     monkeypatch.setenv("BOT_STATE_TTL", "12h")
-    runtime = Runtime.load(SHIPPED)
+    runtime = load_runtime(SHIPPED)
     assert runtime.engine.flows.staff["conversation_hours"] == "12"
     [reply] = runtime.engine.preview("privacy", "notice", "en")
     assert "erased 12 hours after" in reply.text
@@ -453,11 +456,11 @@ def test_production_accepts_a_generated_secret(make_app, make):
     secret = make()
     assert secret_problem(secret) is None
     app = make_app(BOT_ENV="production", BOT_SECRET_KEY=secret)
-    assert app.config["BOT_ENV"] == "production"
+    assert app.extensions["bot.settings"].env == "production"
 
 
 def test_development_accepts_a_test_secret(make_app):
-    assert make_app(BOT_SECRET_KEY=TEST_SECRET).config["BOT_SECRET_KEY"] == TEST_SECRET
+    assert make_app(BOT_SECRET_KEY=TEST_SECRET).extensions["bot.settings"].secret_key == TEST_SECRET
 
 
 def test_preferences_may_not_expire_before_the_position(make_app):

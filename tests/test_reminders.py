@@ -15,8 +15,8 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from bot.core.state import State
+from bot.jobs import queues as jobs
 from bot.jobs import reminders
-from bot.jobs import tasks as jobs
 from bot.store import keys, prefs
 from bot.store.pseudonym import pseudonym
 

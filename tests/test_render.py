@@ -1,5 +1,6 @@
 """bot.channels.render: SMS splitting and WhatsApp rendering, checked with twilio's own
-TwiML and REST payload classes, and through the webhook with a real worker and the fake Twilio API."""
+TwiML and REST payload classes, and through the webhook with a real worker and the fake
+Twilio API."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from twilio.rest.content.v1.content import ContentList
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import render
+from bot.channels.message import Outgoing
 from bot.channels.whatsapp import (
     LIST_PICKER,
     QUICK_REPLY,
     definition,
     kind,
-    load_map,
-    save_map,
     template_name,
 )
 from bot.core.engine import Reply
-from bot.jobs.outbound import Outgoing
+from bot.jobs.whatsapp import load_map, save_map
 from bot.text.segments import analyse
 
 LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"
@@ -209,7 +209,7 @@ def test_a_whatsapp_menu_with_a_template_is_sent_by_rest_with_empty_twiml(
     jobs_app, redis, run_jobs, worker_env
 ):
     name = template_name(main_menu(jobs_app))
-    save_map(jobs_app.config["BOT_WHATSAPP_TEMPLATES"], {name: "HX" + "4" * 32})
+    save_map(jobs_app.extensions["bot.settings"].whatsapp_templates, {name: "HX" + "4" * 32})
     twilio = TwilioHelper(jobs_app.test_client())
     response = twilio.whatsapp("hi")
     assert twilio.texts(response) == []
@@ -235,7 +235,7 @@ def test_a_tapped_option_maps_back_to_the_option(jobs_app, redis, field):
 def test_a_map_written_by_another_process_is_seen_after_the_recheck_interval(tmp_path, monkeypatch):
     import os
 
-    from bot.channels import whatsapp as whatsapp_templates
+    from bot.jobs import whatsapp as whatsapp_templates
 
     path = tmp_path / "map.json"
     assert load_map(path) == {}

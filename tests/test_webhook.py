@@ -11,9 +11,9 @@ from redis.connection import AbstractConnection
 from bot.core.engine import MAX_INBOUND_CHARS
 from bot.core.state import State
 from bot.flow import FlowError
+from bot.settings import ConfigError
 from bot.store import keys
 from bot.store.pseudonym import pseudonym
-from bot.web.app import ConfigError
 from bot.web.webhook import MEDIA_ONLY
 
 WELCOME = "Service test flow."
@@ -444,11 +444,11 @@ def test_redis_client_fails_fast(app):
 def test_readme_documents_every_setting():
     from pathlib import Path
 
-    from bot.web.app import SETTINGS
+    from bot.settings import SETTINGS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Configuration", 1)[1]
-    missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in section]
+    missing = [s.env for s in SETTINGS if f"| `{s.env}` |" not in section]
     assert missing == []
 
 
@@ -490,7 +490,7 @@ def test_our_twiml_is_twilios_character_for_character():
 def test_one_line_per_message_only_at_debug(make_app, caplog):
     import logging as logging_
 
-    from bot.web.app import ConfigError
+    from bot.settings import ConfigError
 
     app = make_app(BOT_LOG_LEVEL="debug")
     with caplog.at_level(logging_.DEBUG, logger="bot"):

@@ -23,13 +23,13 @@ from bot.channels.whatsapp import (
     TEXT,
     definitions,
     label_problems,
-    load_map,
 )
 from bot.cli import main
 from bot.core.engine import Inbound
 from bot.core.runtime import Runtime
 from bot.core.state import State
 from bot.flow.problems import WARNING
+from bot.jobs.whatsapp import load_map
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.channels.message import Outgoing
 from bot.channels.whatsapp import BODY_CHARS, template_name, variables
 from bot.core.engine import Reply
-from bot.jobs.outbound import Outgoing
-from bot.store.limits import segments
 from bot.text.digest_cache import DigestCache
 from bot.text.grouping import WHATSAPP_MAX_CHARS, together
+from bot.text.pricing import segments
 from bot.text.split import split_reply
 
 WHATSAPP_SEGMENTS = 10

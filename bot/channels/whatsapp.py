@@ -4,7 +4,8 @@ Why templates: WhatsApp shows tappable buttons or a list only for messages sent 
 Content API template (`content_sid` + `content_variables`), never for a plain body. One
 template is made per menu (or choice question) and language, from the flows and catalogs,
 by `bot whatsapp templates --create`, which stores the `friendly_name -> content_sid` map
-in a JSON file the web app reads (`BOT_WHATSAPP_TEMPLATES`).
+in a JSON file the web app reads (`BOT_WHATSAPP_TEMPLATES`). That file and the creation at
+Twilio are bot.jobs.whatsapp's; this module is pure.
 
 - Up to 3 options whose labels fit a button (20 characters): `twilio/quick-reply`.
 - Up to 10 options whose labels fit a list row's description (72 characters):
@@ -22,18 +23,13 @@ found, and the text goes instead. Menus without a template go as text.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import os
 import re
-import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.engine import Engine, Reply
-from bot.core.runtime import ROOT
 from bot.flow.model import Text
 from bot.flow.nodes import Menu, Question
 from bot.flow.problems import WARNING, Problem
@@ -57,8 +53,6 @@ NAME_PREFIX = "avrr"
 """First word of every template's friendly_name, to tell ours apart in the console."""
 NAME_CHARS = 64
 """Longest friendly_name made."""
-MAP_FILE = "whatsapp_templates.json"
-"""Name of the friendly_name -> content_sid map under BOT_VAR_DIR (var/)."""
 
 
 def kind(options: Sequence[tuple[str, str]]) -> str | None:
@@ -215,84 +209,3 @@ def label_problems(engine: Engine) -> list[Problem]:
 
 def _warn(path: str, text: Text, message: str) -> Problem:
     return Problem(path, text.line, text.col, WARNING, message)
-
-
-# --- the friendly_name -> content_sid map ---------------------------------------------
-
-
-def default_map_path() -> Path:
-    """`BOT_VAR_DIR` (or var/ of the checkout) / whatsapp_templates.json."""
-    return _map_path(os.environ.get("BOT_VAR_DIR") or "")
-
-
-@functools.cache
-def _map_path(var_dir: str) -> Path:
-    return Path(var_dir or ROOT / "var") / MAP_FILE
-
-
-RECHECK_SECONDS = 1.0
-"""How often a process looks whether the map file changed (a `stat` on every WhatsApp
-message cost more than the rest of choosing its template)."""
-_cache: dict[str, tuple[float, float | None, dict[str, str]]] = {}
-"""path -> (when looked at, the file's mtime or None when missing, the map)."""
-
-
-def load_map(path: str | Path) -> Mapping[str, str]:
-    """The stored map, re-read when the file changes; empty when there is no file yet.
-
-    Another process (`bot whatsapp templates --create`) may write the file: its change is
-    seen within RECHECK_SECONDS; `save_map` in this process is seen at once.
-    """
-    name = str(path)
-    now = time.monotonic()
-    cached = _cache.get(name)
-    if cached and now - cached[0] < RECHECK_SECONDS:
-        return cached[2]
-    try:
-        mtime: float | None = os.stat(name).st_mtime
-    except OSError:
-        mtime = None
-    if cached and cached[1] == mtime:
-        _cache[name] = (now, mtime, cached[2])
-        return cached[2]
-    mapping: dict[str, str] = {}
-    if mtime is not None:
-        try:
-            doc = json.loads(Path(name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if isinstance(doc, dict):
-            mapping = {str(k): str(v) for k, v in doc.items()}
-    _cache[name] = (now, mtime, mapping)
-    return mapping
-
-
-def save_map(path: str | Path, mapping: Mapping[str, str]) -> None:
-    """Write the map atomically (a reader never sees half a file)."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    partial = file.with_suffix(".tmp")
-    text = json.dumps(dict(sorted(mapping.items())), indent=2, ensure_ascii=False) + "\n"
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(file)
-    _cache.pop(str(path), None)
-
-
-def create(client, docs: Sequence[Mapping[str, Any]], path: str | Path) -> tuple[int, int]:
-    """Create the templates not in the map yet; return (created, already there).
-
-    Each new content_sid is saved at once, so an interrupted run is resumed, not repeated.
-    """
-    from twilio.rest.content.v1.content import ContentList
-
-    mapping = dict(load_map(path))
-    created = 0
-    for doc in docs:
-        name = doc["friendly_name"]
-        if name in mapping:
-            continue
-        content = client.content.v1.contents.create(ContentList.ContentCreateRequest(dict(doc)))
-        mapping[name] = content.sid
-        save_map(path, mapping)
-        created += 1
-    return created, len(docs) - created

@@ -7,7 +7,6 @@ it deletes it, number included. Requests not closed are erased after BOT_CALLBAC
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
@@ -17,9 +16,9 @@ from bot.jobs.callbacks import Request
 def _redis():
     import redis
 
-    from bot.web.app import read_settings
+    from bot.cli.common import settings
 
-    return redis.Redis.from_url(read_settings(dict(os.environ))["REDIS_URL"])
+    return redis.Redis.from_url(settings().redis_url)
 
 
 def _when(seconds: int) -> str:

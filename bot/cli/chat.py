@@ -5,29 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from bot.cli.common import load_runtime
+from bot.cli.simulator import inbound_lines, remote_chat
 from bot.core.engine import Inbound
-from bot.core.runtime import Runtime
 from bot.i18n.detect import suggest_language
-
-
-def inbound_lines(interactive: bool) -> Iterator[str]:
-    """What the person types: a prompt in a terminal, else one message per line of input."""
-    while True:
-        if interactive:
-            try:
-                yield click.prompt("you", prompt_suffix="> ", default="", show_default=False)
-            except (EOFError, click.Abort):
-                return
-        else:
-            line = sys.stdin.readline()
-            if not line:
-                return
-            yield line.rstrip("\n")
 
 
 @click.command()
@@ -40,13 +25,11 @@ def inbound_lines(interactive: bool) -> Iterator[str]:
 def chat(sender, channel, lang, as_json, flows_dir, url) -> None:
     """Chat with the flows; reads one message per line when input is not a terminal."""
     if url:
-        from bot.cli.simulator import remote_chat
-
         remote_chat(url, sender=sender, channel=channel, as_json=as_json)
         return
     from bot.core.state import State
 
-    runtime = Runtime.load(flows_dir)
+    runtime = load_runtime(flows_dir)
     engine = runtime.engine
     state = State(lang=lang, lang_confirmed=True) if lang else None
     interactive = sys.stdin.isatty() and not as_json

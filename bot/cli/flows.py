@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.core.runtime import Runtime, default_flows_dir
+from bot.cli.common import load_runtime, settings
 from bot.flow import read_flows
 from bot.flow.problems import ERROR, WARNING
 
@@ -21,14 +21,15 @@ def flows() -> None:
 @click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
 def validate(flows_dir: Path | None) -> None:
     """Report every problem in the flows as file:line:col; exit 1 on any error."""
-    flowset, problems = read_flows(flows_dir or default_flows_dir())
+    config = settings()
+    flowset, problems = read_flows(flows_dir or config.flows_path)
     if flowset is not None:
         from bot.channels.costs import oversized
-        from bot.core.engine import Engine
-        from bot.core.runtime import default_locales_dir, make_translator
-
-        engine = Engine(flowset, make_translator(flowset, default_locales_dir()))
         from bot.channels.whatsapp import label_problems
+        from bot.core.engine import Engine
+        from bot.core.runtime import make_translator
+
+        engine = Engine(flowset, make_translator(flowset, config.locales_path))
 
         problems = sorted(problems + oversized(engine) + label_problems(engine))
     for problem in problems:
@@ -51,7 +52,7 @@ def test_transcripts(paths: tuple[Path, ...], flows_dir: Path | None, update: bo
     """Replay conversation transcripts (default: flows/transcripts/) and diff the replies."""
     from bot.core.transcripts import find, replay
 
-    runtime = Runtime.load(flows_dir)
+    runtime = load_runtime(flows_dir)
     files = find(list(paths), runtime.flows_dir / "transcripts")
     failed = 0
     for path in files:
@@ -79,7 +80,7 @@ def costs(flows_dir: Path | None, as_json: bool) -> None:
 
     from bot.channels.costs import main_path
 
-    rows = main_path(Runtime.load(flows_dir).engine)
+    rows = main_path(load_runtime(flows_dir).engine)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

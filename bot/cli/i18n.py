@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from bot.core.runtime import ROOT, default_flows_dir
+from bot.cli.common import settings
+from bot.core.runtime import ROOT
 
 LOCALES = Path("locales")
 TEMPLATE = LOCALES / "messages.pot"
@@ -51,7 +52,7 @@ def _settings():
     """(languages, default language, {msgid: where} of every flow text) or Nones if broken."""
     from bot.flow import read_flows
 
-    flowset, _problems = read_flows(default_flows_dir())
+    flowset, _problems = read_flows(settings().flows_path)
     if flowset is None:
         return None, None, None
     texts: dict[str, str] = {}

@@ -19,20 +19,16 @@ from pathlib import Path
 
 import click
 
-from bot.core.runtime import ROOT
+from bot.cli.common import load_runtime, settings
+from bot.settings import CHECKOUT, Settings, environment
 
-PROCFILE = ROOT / "Procfile"
+PROCFILE = CHECKOUT / "Procfile"
 DEFAULT_PORT = 5000
 """Where the web process listens unless PORT is set (or 5000 is taken)."""
 READY_WAIT = 60.0
 """Seconds `bot run` waits for /readyz before saying the web process did not start."""
 DEV_SECRETS = ("BOT_SECRET_KEY", "TWILIO_AUTH_TOKEN")
 """Secrets `bot run` generates into var/dev.env in development when they are unset."""
-
-
-def var_dir() -> Path:
-    """`BOT_VAR_DIR`, or `var/` in the checkout: embedded Redis data and dev secrets."""
-    return Path(os.environ.get("BOT_VAR_DIR") or ROOT / "var")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -111,26 +107,15 @@ def _announce_when_ready(port: int, stop: threading.Event) -> None:
         click.echo(f"\nThe web process did not become ready on {base}; see its log above.\n")
 
 
-def _check_flows() -> None:
-    from bot.core.runtime import Runtime
-    from bot.flow import FlowError
-
-    try:
-        Runtime.load()
-    except FlowError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException("the flows have errors; fix them and run again") from None
-
-
 @click.command()
 def run() -> None:
     """Run the service: web + worker from the Procfile, embedded Redis unless REDIS_URL."""
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
-    environ = dict(os.environ)
-    production = environ.get("BOT_ENV") == "production"
+    environ = environment()
+    config = settings()
+    production = config.production
     extra: dict[str, str] = {}
     if production:
         missing = [n for n in ("REDIS_URL", *DEV_SECRETS) if not environ.get(n)]
@@ -139,18 +124,18 @@ def run() -> None:
                 f"BOT_ENV=production needs {', '.join(missing)} set in the environment."
             )
     else:
-        env_file = var_dir() / "dev.env"
+        env_file = config.var_path / "dev.env"
         values, created = dev_secrets(env_file, environ)
         extra.update(values)
         if created:
             click.echo(f"Created development secrets in {env_file}: {', '.join(created)}")
-    _check_flows()
+    load_runtime(config=config)  # stops here, listing every problem, when the flows are broken
     port = choose_port(environ)
     embedded = None
     if not environ.get("REDIS_URL"):
         from bot.store.embedded import EmbeddedRedis, EmbeddedRedisError
 
-        embedded = EmbeddedRedis(var_dir() / "redis")
+        embedded = EmbeddedRedis(config.var_path / "redis")
         try:
             extra["REDIS_URL"] = embedded.start()
         except EmbeddedRedisError as exc:
@@ -167,7 +152,7 @@ def run() -> None:
     manager = Manager()
     for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
         manager.add_process(name, command, env={**children, "HONCHO_PROCESS_NAME": name},
-                            cwd=str(ROOT))  # fmt: skip
+                            cwd=str(CHECKOUT))  # fmt: skip
     click.echo(f"Starting web on http://127.0.0.1:{port} and the worker (Ctrl-C stops all)")
     stop = threading.Event()
     threading.Thread(target=_announce_when_ready, args=(port, stop), daemon=True).start()
@@ -181,15 +166,25 @@ def run() -> None:
     sys.exit(manager.returncode or 0)
 
 
-def run_worker(connection, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
-    """An RQ worker with the scheduler on `queues` (bot.jobs.tasks.QUEUES); whether it ran a job.
+def run_worker(
+    connection,
+    queues: tuple[str, ...] | None = None,
+    burst: bool = False,
+    config: Settings | None = None,
+) -> bool:
+    """An RQ worker with the scheduler on `queues` (bot.jobs.queues.QUEUES); whether it ran a job.
 
-    Job descriptions (a function call with its arguments) are never logged: arguments may
-    hold a number. Failed jobs keep their arguments for bot.jobs.tasks.FAILURE_TTL only.
+    Its jobs get `config` (default: the environment's settings). Job descriptions (a function
+    call with its arguments) are never logged: arguments may hold a number. Failed jobs keep
+    their arguments for bot.jobs.queues.FAILURE_TTL only.
     """
     from rq import Queue, Worker
 
-    from bot.jobs.tasks import QUEUES
+    from bot.jobs import tasks
+    from bot.jobs.queues import QUEUES
+
+    if config is not None:
+        tasks.configure(config)
 
     worker = Worker(
         [Queue(name, connection=connection) for name in queues or QUEUES],
@@ -207,7 +202,6 @@ def worker(burst: bool) -> None:
 
     import redis
 
-    from bot.web.app import read_settings
     from bot.web.redaction import install
 
     if not logging.getLogger().handlers:  # RQ then logs through these, numbers redacted
@@ -215,5 +209,5 @@ def worker(burst: bool) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     install()
-    url = read_settings(dict(os.environ))["REDIS_URL"]
-    run_worker(redis.Redis.from_url(url), burst=burst)
+    config = settings()
+    run_worker(redis.Redis.from_url(config.redis_url), burst=burst, config=config)

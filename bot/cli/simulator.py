@@ -10,18 +10,19 @@ signature is computed for PUBLIC_URL + path, as Twilio would.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 
 # Parses only our own service's TwiML: bandit B405 does not apply.
-from xml.etree import ElementTree  # nosec B405
-
 import click
 from twilio.request_validator import RequestValidator
+
+from bot.cli.common import settings
+from bot.web.simulator import reply_texts
 
 WEBHOOK_PATH = "/webhooks/twilio"
 SERVICE_NUMBER = "+15005550006"
@@ -32,9 +33,10 @@ TIMEOUT = 15
 
 def auth_token() -> str:
     """TWILIO_AUTH_TOKEN from the environment, else from var/dev.env; explains if neither."""
-    from bot.cli.service import read_env_file, var_dir
+    from bot.cli.service import read_env_file
 
-    token = os.environ.get("TWILIO_AUTH_TOKEN") or read_env_file(var_dir() / "dev.env").get(
+    config = settings()
+    token = config.twilio_auth_token or read_env_file(config.var_path / "dev.env").get(
         "TWILIO_AUTH_TOKEN"
     )
     if not token:
@@ -58,7 +60,7 @@ def twilio_params(text: str, sender: str, channel: str) -> dict[str, str]:
         "MessageSid": sid,
         "SmsMessageSid": sid,
         "SmsSid": sid,
-        "AccountSid": os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32,
+        "AccountSid": settings().twilio_account_sid or "AC" + "0" * 32,
         "From": sender,
         "To": SERVICE_NUMBER,
         "Body": text,
@@ -75,22 +77,11 @@ def twilio_params(text: str, sender: str, channel: str) -> dict[str, str]:
     return params
 
 
-def reply_texts(twiml: str) -> list[str]:
-    """The texts of the <Message> elements of a TwiML reply."""
-    # Our own service's reply: bandit B314 does not apply.
-    root = ElementTree.fromstring(twiml)  # noqa: S314  # nosec B314
-    texts = []
-    for message in root.iter("Message"):
-        body = message.find("Body")
-        texts.append((body.text if body is not None else message.text) or "")
-    return texts
-
-
 def send(url: str, params: dict[str, str], token: str) -> list[str]:
     """POST one signed message; return the reply texts or raise a helpful ClickException."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise click.ClickException(f"--url must start with http:// or https://, not {url!r}")
-    public = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    public = settings().public_url.rstrip("/")
     signed = public + urllib.parse.urlsplit(url).path if public else url
     signature = RequestValidator(token).compute_signature(signed, params)
     request = urllib.request.Request(  # noqa: S310 - the URL the user gave
@@ -122,6 +113,21 @@ def send(url: str, params: dict[str, str], token: str) -> list[str]:
         ) from None
 
 
+def inbound_lines(interactive: bool) -> Iterator[str]:
+    """What the person types: a prompt in a terminal, else one message per line of input."""
+    while True:
+        if interactive:
+            try:
+                yield click.prompt("you", prompt_suffix="> ", default="", show_default=False)
+            except (EOFError, click.Abort):
+                return
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            yield line.rstrip("\n")
+
+
 def remote_chat(url: str, sender: str, channel: str, as_json: bool) -> None:
     """Read messages (a terminal prompt, or one per line from a pipe) and print replies."""
     endpoint = webhook_url(url)
@@ -129,8 +135,6 @@ def remote_chat(url: str, sender: str, channel: str, as_json: bool) -> None:
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         click.echo(f"Talking to {endpoint} as {channel} {sender} (Ctrl-D to quit).")
-    from bot.cli.chat import inbound_lines
-
     for line in inbound_lines(interactive):
         texts = send(endpoint, twilio_params(line, sender, channel), token)
         if as_json:

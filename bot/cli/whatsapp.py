@@ -10,7 +10,6 @@ changed menus get new templates; until then they go as text.
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
@@ -31,17 +30,12 @@ def whatsapp() -> None:
 )
 def templates(do_create: bool, map_path: str | None) -> None:
     """Print the template of every menu in every language, or create them (--create)."""
-    from bot.channels.whatsapp import create, default_map_path, definitions, label_problems
-    from bot.core.runtime import Runtime
-    from bot.flow import FlowError
-    from bot.web.app import read_settings
+    from bot.channels.whatsapp import definitions, label_problems
+    from bot.cli.common import load_runtime, settings
+    from bot.jobs.whatsapp import create, default_map_path
 
-    try:
-        runtime = Runtime.load()
-    except FlowError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException("the flows have errors; fix them and run again") from None
+    config = settings()
+    runtime = load_runtime(config=config)
     for problem in label_problems(runtime.engine):
         click.echo(str(problem), err=True)
     docs = definitions(runtime.engine)
@@ -52,13 +46,10 @@ def templates(do_create: bool, map_path: str | None) -> None:
 
     from bot.jobs.outbound import PermanentError, twilio_client
 
-    settings = read_settings(dict(os.environ))
-    path = map_path or settings["BOT_WHATSAPP_TEMPLATES"] or str(default_map_path())
+    path = map_path or str(default_map_path(config))
     try:
         client = twilio_client(
-            settings["TWILIO_ACCOUNT_SID"],
-            settings["TWILIO_AUTH_TOKEN"],
-            settings["BOT_TWILIO_API_URL"],
+            config.twilio_account_sid, config.twilio_auth_token, config.twilio_api_url
         )
     except PermanentError as exc:
         raise click.ClickException(str(exc)) from None

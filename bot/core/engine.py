@@ -19,7 +19,8 @@ from babel import Locale, UnknownLocaleError
 from bot.core.state import MAX_HISTORY, State
 from bot.flow import conditions
 from bot.flow.model import FlowSet, Node, Target, Text
-from bot.flow.nodes import Action, Branch, End, Goto, Menu, Message, Question, parse_duration
+from bot.flow.nodes import Action, Branch, End, Goto, Menu, Message, Question
+from bot.text.durations import parse_duration
 from bot.text.matching import (
     MatchTable,
     ascii_digits,

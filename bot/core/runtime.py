@@ -11,7 +11,6 @@ service's settings actually do.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,37 +21,21 @@ from bot.core.engine import Engine
 from bot.flow import FlowError, FlowSet, Problem, read_flows
 from bot.flow.loader import SERVICE_VALUES
 from bot.i18n.translator import CatalogTranslator
+from bot.settings import CHECKOUT, Settings, service_values
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = CHECKOUT
 DEFAULT_FLOWS = ROOT / "flows"
 DEFAULT_LOCALES = ROOT / "locales"
 
 
-def default_flows_dir() -> Path:
-    """`BOT_FLOWS_DIR`, or the `flows/` folder of this checkout."""
-    return Path(os.environ.get("BOT_FLOWS_DIR") or DEFAULT_FLOWS)
-
-
-def default_locales_dir() -> Path:
-    """`BOT_LOCALES_DIR`, or the `locales/` folder of this checkout."""
-    return Path(os.environ.get("BOT_LOCALES_DIR") or DEFAULT_LOCALES)
-
-
-def make_translator(flows: FlowSet, locales_dir: Path | None):
+def make_translator(flows: FlowSet, locales_dir: Path) -> CatalogTranslator:
     """The catalog translator (English and CLDR names where a catalog is missing)."""
     return CatalogTranslator(
-        locales_dir or default_locales_dir(),
+        locales_dir,
         flows.settings.languages,
         default_language=flows.settings.default_language,
         numbering_system=flows.settings.numbering_system,
     )
-
-
-def default_service_values() -> dict[str, str]:
-    """Service values from the environment's settings (or their defaults), for tools."""
-    from bot.web.app import read_settings, service_values
-
-    return service_values(read_settings(dict(os.environ)))
 
 
 def with_service_values(flows: FlowSet, values: Mapping[str, str]) -> FlowSet:
@@ -86,18 +69,24 @@ class Runtime:
     ):
         """Load flows and catalogs; raises FlowError with every problem when flows are broken.
 
-        `service` holds the values texts show from the settings (`bot.web.app.service_values`);
-        without it they come from the environment, as the web service would see them.
+        Without arguments: this checkout's flows/ and locales/, and the values texts show
+        (`bot.settings.service_values`) from the default settings; `from_settings` gives the
+        ones a process is configured with.
         """
-        fdir = Path(flows_dir) if flows_dir else default_flows_dir()
-        ldir = Path(locales_dir) if locales_dir else default_locales_dir()
-        values = dict(service) if service is not None else default_service_values()
+        fdir = Path(flows_dir) if flows_dir else DEFAULT_FLOWS
+        ldir = Path(locales_dir) if locales_dir else DEFAULT_LOCALES
+        values = dict(service) if service is not None else service_values(Settings())
         flowset, problems = read_flows(fdir)
         if flowset is None:
             raise FlowError(problems)
         flowset = with_service_values(flowset, values)
         engine = Engine(flowset, make_translator(flowset, ldir))
         return cls(engine, fdir, ldir, problems, values)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        """Load the flows and catalogs the settings name, with the values they set."""
+        return cls.load(settings.flows_path, settings.locales_path, service_values(settings))
 
     def reload(self) -> list[Problem]:
         """Swap in freshly loaded flows if they validate; return the problems found."""

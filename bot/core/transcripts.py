@@ -30,8 +30,8 @@ import yaml
 
 from bot.core.engine import Engine, Inbound
 from bot.core.state import State
-from bot.flow.nodes import parse_duration
 from bot.i18n.detect import suggest_language
+from bot.text.durations import parse_duration
 
 START_CLOCK = 1_700_000_000
 """The fake clock a transcript starts at, in seconds since the epoch."""

@@ -11,9 +11,9 @@ import re
 from types import MappingProxyType
 
 from bot.flow.model import Command, Settings, Text
-from bot.flow.nodes import parse_duration
 from bot.flow.problems import Collector, did_you_mean
 from bot.flow.yamlpos import YDict, YList
+from bot.text.durations import parse_duration
 
 COMMANDS = ("MENU", "BACK", "LANG", "HELP", "STOP", "START", "FORGET")
 

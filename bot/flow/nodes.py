@@ -15,6 +15,7 @@ from bot.flow import conditions
 from bot.flow.model import Case, Choice, Node, Option, Target, Text
 from bot.flow.problems import Collector, did_you_mean
 from bot.flow.yamlpos import YDict, YList
+from bot.text.durations import parse_duration
 
 REGISTRY: dict[str, tuple[type[Node], Callable]] = {}
 COMMON_FIELDS = ("id", "type", "note")
@@ -399,14 +400,6 @@ ACTIONS = {
     "set": "store `value:` in the variable `variable:`",
     "forget": "erase everything about the person (after they confirmed)",
 }
-_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: str) -> int | None:
-    """Seconds in a duration such as `90s`, `15m`, `12h` or `3d`; None when unreadable."""
-    m = _DURATION.match(str(value).strip().lower())
-    return int(m.group(1)) * _UNITS[m.group(2)] if m else None
 
 
 @register("action", ("do", "next", "language", "topic", "text", "after", "variable", "value"))

@@ -35,6 +35,7 @@ import redis as redis_lib
 import requests
 from babel import Locale, UnknownLocaleError
 
+from bot.settings import Settings
 from bot.store import keys
 
 log = logging.getLogger(__name__)
@@ -309,16 +310,16 @@ def send_email(smtp_url: str, sender: str, recipients: str, request: Request) ->
         raise DeliveryError(f"e-mail not sent ({type(exc).__name__})") from None
 
 
-def deliver(client: redis_lib.Redis, values: Mapping[str, Any], pseudonym: str) -> str:
+def deliver(client: redis_lib.Redis, settings: Settings, pseudonym: str) -> str:
     """The body of the callback job: tell staff on every configured channel not told yet."""
     request = get(client, pseudonym)
     if request is None:
         return "no open request (closed, expired or forgotten)"
     done = set(filter(None, request.delivered.split(",")))
     channels = []
-    if values.get("BOT_STAFF_WEBHOOK_URL"):
+    if settings.staff_webhook_url:
         channels.append("webhook")
-    if values.get("BOT_SMTP_URL") and values.get("BOT_STAFF_EMAIL"):
+    if settings.smtp_url and settings.staff_email:
         channels.append("email")
     if not channels:
         log.warning(
@@ -330,16 +331,9 @@ def deliver(client: redis_lib.Redis, values: Mapping[str, Any], pseudonym: str) 
         if channel in done:
             continue
         if channel == "webhook":
-            post_webhook(
-                values["BOT_STAFF_WEBHOOK_URL"], values.get("BOT_STAFF_WEBHOOK_SECRET", ""), request
-            )
+            post_webhook(settings.staff_webhook_url, settings.staff_webhook_secret, request)
         else:
-            send_email(
-                values["BOT_SMTP_URL"],
-                values.get("BOT_SMTP_FROM", ""),
-                values["BOT_STAFF_EMAIL"],
-                request,
-            )
+            send_email(settings.smtp_url, settings.smtp_from, settings.staff_email, request)
         done.add(channel)
         # FORGET may have come meanwhile: mark the hash only if it still exists.
         client.eval(MARK_DELIVERED, 1, name, ",".join(sorted(done)))

@@ -24,9 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +34,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from bot.channels.message import Outgoing
 from bot.core.state import State
+from bot.settings import Settings
 from bot.store import keys
 
 log = logging.getLogger(__name__)
@@ -54,42 +53,6 @@ SENDING = "sending"
 """Outbox value while a send is under way (or died under way)."""
 FAILED = "failed:"
 """Outbox value prefix of a message Twilio refused for good, followed by the error code."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message: a text `body`, or a Content API template with its variables."""
-
-    body: str = ""
-    content_sid: str = ""
-    content_variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-
-    @property
-    def free_form(self) -> bool:
-        """A plain text: on WhatsApp it may only go inside the 24-hour window."""
-        return not self.content_sid
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form a job carries."""
-        if self.content_sid:
-            return {"content_sid": self.content_sid, "variables": dict(self.content_variables)}
-        return {"body": self.body}
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> Outgoing:
-        """Read the JSON form back."""
-        variables = {str(k): str(v) for k, v in (doc.get("variables") or {}).items()}
-        return cls(str(doc.get("body") or ""), str(doc.get("content_sid") or ""), variables)
-
-
-def dump_messages(messages: list[Outgoing]) -> str:
-    """Messages as the JSON string a job takes."""
-    return json.dumps([m.to_dict() for m in messages], ensure_ascii=False)
-
-
-def load_messages(raw: str) -> list[Outgoing]:
-    """The messages of `dump_messages`."""
-    return [Outgoing.from_dict(doc) for doc in json.loads(raw)]
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -277,3 +240,47 @@ def send_once(
     pipe.expire(name, OUTBOX_TTL)
     pipe.execute()
     return sid
+
+
+def twilio_from_settings(settings: Settings) -> Client:
+    """The twilio REST client for the configured account (BOT_TWILIO_API_URL in tests)."""
+    return twilio_client(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url
+    )
+
+
+def twilio_or_none(settings: Settings) -> Client | None:
+    """The client, or None (logged) when the worker has no credentials: retrying won't help."""
+    try:
+        return twilio_from_settings(settings)
+    except PermanentError as exc:
+        log.error("%s", exc)
+        return None
+
+
+def send_all(
+    client: redis_lib.Redis,
+    twilio,
+    pseudonym: str,
+    prefix: str,
+    to: str,
+    sender: str,
+    messages: list[Outgoing],
+    status_callback: str = "",
+) -> str:
+    """Send messages in order, each once (`send_once`); stop at a permanent error.
+
+    A transient error is raised, for RQ to retry the job: the messages already sent are
+    skipped then. Returns what happened, for the job's result (no number, no text).
+    """
+    for index, message in enumerate(messages, 1):
+        message_id = f"{prefix}.{index}"
+        try:
+            send_once(client, twilio, pseudonym, message_id, to, sender, message, status_callback)
+        except TransientError as exc:
+            log.warning("send %s: %s; will retry", message_id, exc)
+            raise
+        except PermanentError as exc:
+            log.warning("send %s: %s; not retried", message_id, exc)
+            return f"stopped at {index} of {len(messages)}: {exc}"
+    return f"sent {len(messages)}"

@@ -16,16 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from typing import Any
 
 import redis as redis_lib
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from bot.jobs import outbound
-from bot.jobs.outbound import Outgoing
-from bot.store import keys, limits
+from bot.channels.message import Outgoing, dump_messages, load_messages
+from bot.jobs import outbound, queues
+from bot.settings import Settings
+from bot.store import keys
+from bot.store.conversations import ConversationStore
+from bot.text import pricing
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +51,17 @@ def _enqueue(
     messages: str,
     status_callback: str,
 ) -> str:
-    from bot.jobs import tasks as jobs
-
     reminder_id = job_id(pseudonym)
     wait = max(0, int((at - dt.datetime.now(dt.UTC)).total_seconds()))
-    Queue(jobs.QUEUE_DEFAULT, connection=connection).enqueue_at(
+    Queue(queues.QUEUE_DEFAULT, connection=connection).enqueue_at(
         at,
-        jobs.send_reminder,
+        queues.SEND_REMINDER,
         pseudonym, reminder_id, to, sender, messages, status_callback,
         job_id=reminder_id,
         description="send_reminder",  # not RQ's default, which spells out the arguments
-        retry=Retry(max=len(jobs.SEND_BACKOFF), interval=list(jobs.SEND_BACKOFF)),
-        result_ttl=jobs.RESULT_TTL,
-        failure_ttl=jobs.FAILURE_TTL,
+        retry=Retry(max=len(queues.SEND_BACKOFF), interval=list(queues.SEND_BACKOFF)),
+        result_ttl=queues.RESULT_TTL,
+        failure_ttl=queues.FAILURE_TTL,
         ttl=wait + KEEP_AFTER_DUE,
     )  # fmt: skip
     name = keys.reminders_key(pseudonym)
@@ -84,7 +84,7 @@ def schedule(
 ) -> str:
     """Queue a reminder of `parts` (its text, already split) in `after_seconds`; its job id."""
     at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max(0, int(after_seconds)))
-    messages = outbound.dump_messages([Outgoing(body=p) for p in parts])
+    messages = dump_messages([Outgoing(body=p) for p in parts])
     return _enqueue(connection, pseudonym, at, to, sender, messages, status_callback)
 
 
@@ -113,21 +113,9 @@ def next_send_time(now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(tomorrow, dt.time(POSTPONE_HOUR), tzinfo=dt.UTC)
 
 
-def _store(connection: redis_lib.Redis, values: dict[str, Any]):
-    from bot.store.conversations import ConversationStore
-
-    return ConversationStore(
-        connection,
-        state_ttl=values["BOT_STATE_TTL"],
-        replies_ttl=values["BOT_REPLIES_TTL"],
-        prefs_ttl=values.get("BOT_PREFS_TTL"),
-        limits=limits.Limits.from_config(values),
-    )
-
-
 def fire(
     connection: redis_lib.Redis,
-    values: dict[str, Any],
+    settings: Settings,
     pseudonym: str,
     reminder_id: str,
     to: str,
@@ -136,20 +124,18 @@ def fire(
     status_callback: str = "",
 ) -> str:
     """The body of the reminder job; returns what happened (no number, no text)."""
-    from bot.jobs import tasks as jobs
-
-    store = _store(connection, values)
+    store = ConversationStore.from_settings(connection, settings)
     name = keys.reminders_key(pseudonym)
     if store.opted_out(pseudonym):
         connection.srem(name, reminder_id)
         return "not sent: the person sent STOP"
-    outgoing = outbound.load_messages(messages)
+    outgoing = load_messages(messages)
     if to.startswith("whatsapp:") and not outbound.in_window(connection, pseudonym):
         connection.srem(name, reminder_id)
         log.info("reminder %s dropped: outside WhatsApp's 24-hour window", reminder_id)
         return "not sent: outside WhatsApp's 24-hour window"
     channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
-    units = limits.outbound_units(channel, [m.body for m in outgoing])
+    units = pricing.outbound_units(channel, [m.body for m in outgoing])
     outbox = keys.outbox_key(pseudonym)
     if connection.hsetnx(outbox, f"{reminder_id}.budget", 1):  # spend once, not per retry
         connection.expire(outbox, outbound.OUTBOX_TTL)
@@ -160,10 +146,10 @@ def fire(
             _enqueue(connection, pseudonym, later, to, sender, messages, status_callback)
             log.warning("reminder %s postponed: today's outbound budget is spent", reminder_id)
             return f"postponed to {later.isoformat()}: daily budget spent"
-    twilio = jobs.twilio_or_none(values)
+    twilio = outbound.twilio_or_none(settings)
     if twilio is None:
         return "not sent: no Twilio credentials"
-    result = jobs.send_all(
+    result = outbound.send_all(
         connection, twilio, pseudonym, reminder_id, to, sender, outgoing, status_callback
     )
     connection.srem(name, reminder_id)

@@ -37,8 +37,10 @@ from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from bot.core.state import State, compact_json
+from bot.settings import Settings
 from bot.store import keys, limits, prefs
 from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
+from bot.text import pricing
 
 KEEP_REPLIES = 3
 """How many recent (MessageSid, replies) pairs a conversation keeps for Twilio retries."""
@@ -280,6 +282,19 @@ class ConversationStore:
         self._release = client.register_script(RELEASE)
         self._spend = client.register_script(SPEND)
 
+    @classmethod
+    def from_settings(cls, client: redis.Redis, settings: Settings) -> ConversationStore:
+        """A store with the TTLs, lock times and limits the settings ask for."""
+        return cls(
+            client,
+            state_ttl=settings.state_ttl,
+            replies_ttl=settings.replies_ttl,
+            lock_ttl_ms=settings.lock_ttl_ms,
+            lock_wait_ms=settings.lock_wait_ms,
+            prefs_ttl=settings.prefs_ttl,
+            limits=Limits.from_settings(settings),
+        )
+
     def load_scripts(self) -> None:
         """Send the scripts to Redis once, so the first message does not pay for it.
 
@@ -385,7 +400,7 @@ class ConversationStore:
                     texts, position, preferences = [], "", ""
                     stats, refused, turn = "loop_detected", limits.LOOP, None
             channel = arrival.channel if arrival else "sms"
-            units = limits.outbound_units(channel, texts, max_segments)
+            units = pricing.outbound_units(channel, texts, max_segments)
             replies = compact_json(texts)
             args = [token, position, message_sid, replies, preferences]
             args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]

@@ -29,12 +29,10 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
+from bot.settings import Settings
 from bot.store.pseudonym import keyed_sha256
-from bot.text.grouping import together
-from bot.text.segments import analyse
 
 RATE_NOTICE = "rate_notice"
 """Verdict: the first message over the rate limit; it gets the `rate_limited` notice."""
@@ -51,8 +49,6 @@ REPEAT_GAP_MS = 120_000
 """A word-for-word repeat counts as bot-like only within this many milliseconds."""
 DIGEST_CHARS = 12
 """Hex characters kept of a digest: enough to tell messages apart, too few to matter."""
-SEGMENT_CACHE = 4096
-"""How many texts' segment counts are remembered (a few menus per language, and answers)."""
 BUDGET_KEEP = 2 * 24 * 3600
 """Seconds a day's budget counter is kept (the day, and the next for staff to look at)."""
 
@@ -75,18 +71,16 @@ class Limits:
     """Outbound SMS segments per UTC day before proactive messages stop (0: no budget)."""
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Limits:
-        """From the service settings (bot.web.app.SETTINGS), defaults for those not given."""
-        names = {
-            "rate_limit": "BOT_RATE_LIMIT",
-            "rate_window": "BOT_RATE_WINDOW",
-            "loop_streak": "BOT_LOOP_STREAK",
-            "loop_fast": "BOT_LOOP_FAST",
-            "mute": "BOT_LOOP_MUTE",
-            "daily_segments": "BOT_DAILY_SEGMENTS",
-        }
-        values = {field: config[name] for field, name in names.items() if name in config}
-        return replace(cls(), **values)
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the service's settings ask for."""
+        return cls(
+            rate_limit=settings.rate_limit,
+            rate_window=settings.rate_window,
+            loop_streak=settings.loop_streak,
+            loop_fast=settings.loop_fast,
+            mute=settings.loop_mute,
+            daily_segments=settings.daily_segments,
+        )
 
     @property
     def rate_window_ms(self) -> int:
@@ -194,40 +188,6 @@ def activity_ttl_ms(activity: Activity, limits: Limits) -> int:
 def rate_verdict(count: int, limits: Limits) -> str:
     """Over the limit: the first message over it gets a notice, later ones nothing."""
     return RATE_NOTICE if count == limits.rate_limit + 1 else RATE_SILENT
-
-
-def outbound_units(channel: str, texts: Sequence[str], max_segments: int = 0) -> int:
-    """What replies cost: SMS segments on SMS, one per message on WhatsApp.
-
-    With `max_segments` SMS texts are counted as they are sent: neighbours joined where one
-    message costs no more (bot.text.grouping); without it, each text as one message. WhatsApp
-    replies are counted one message each: a reply sent as a template stays a message of its
-    own, so joining could only under-count.
-    """
-    if max_segments and channel != "whatsapp":
-        texts = together(texts, channel, max_segments, segments)
-    if channel == "whatsapp":
-        return len(texts)
-    return sum(segments(text) for text in texts)
-
-
-_SEGMENTS: dict[int, int] = {}
-
-
-def segments(text: str) -> int:
-    """SMS segments of a text, remembered by the text's hash.
-
-    Counting costs about 0.3 ms a reply, and most replies are menus everybody gets. The
-    cache keeps Python's hash of each text, never the text: replies can repeat answers.
-    """
-    key = hash(text)
-    found = _SEGMENTS.get(key)
-    if found is None:
-        found = analyse(text).segments
-        if len(_SEGMENTS) >= SEGMENT_CACHE:
-            _SEGMENTS.clear()
-        _SEGMENTS[key] = found
-    return found
 
 
 def day(at_ms: int) -> str:

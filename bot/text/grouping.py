@@ -33,7 +33,7 @@ def together(
 ) -> list[str]:
     """The turn's texts with neighbours joined where one message costs no more than two.
 
-    `segments(text)` counts a text's SMS segments (bot.store.limits.segments remembers counts).
+    `segments(text)` counts a text's SMS segments (bot.text.pricing.segments remembers counts).
     Empty texts are dropped; a text that is already too long on its own stays as it is
     (bot.text.split cuts it later).
     """

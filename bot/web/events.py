@@ -4,7 +4,7 @@ The engine only emits events; this is the one place that turns them into effects
 the turn's state is saved:
 
 - `callback`: store the request (only with the person's consent) and queue its delivery
-  to staff (bot.jobs.callbacks, bot.jobs.tasks);
+  to staff (bot.jobs.callbacks, bot.jobs.queues);
 - `remind`: schedule the reminder (bot.jobs.reminders);
 - `opt_out` (STOP): cancel the person's scheduled reminders;
 - `forget` (FORGET confirmed): cancel reminders, delete the callback request and every
@@ -16,13 +16,13 @@ Other types are only logged. Logs name the event type, never a number, a body or
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels import render
-from bot.jobs import callbacks, reminders
-from bot.jobs import tasks as jobs
+from bot.jobs import callbacks, queues, reminders
+from bot.settings import Settings
 from bot.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class EventContext:
 
     store: ConversationStore
     channel: str
-    config: Mapping[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
     sender: str = ""
     status_callback: str = ""
     max_segments: int = 3
@@ -53,7 +53,7 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
     try:
         cancelled = reminders.cancel_all(client, pseudonym)
         callbacks.forget(client, pseudonym)
-        other = jobs.forget_jobs(client, pseudonym)
+        other = queues.forget_jobs(client, pseudonym)
     finally:  # whatever failed above, the conversation's keys go
         deleted = ctx.store.forget(pseudonym)
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
@@ -79,9 +79,9 @@ def _callback(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) 
         str(data.get("lang") or ""),
         str(data.get("topic") or ""),
         str(answers.get(callbacks.TIME_VARIABLE) or ""),
-        callbacks.ttl_from(ctx.config.get("BOT_CALLBACK_TTL")),
+        callbacks.ttl_from(ctx.settings.callback_ttl),
     )
-    jobs.enqueue_callback(ctx.store.redis, pseudonym)
+    queues.enqueue_callback(ctx.store.redis, pseudonym)
     log.info("callback: request %s stored and queued for staff", request.id)
 
 
@@ -93,7 +93,7 @@ def _remind(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         [str(data.get("text") or "")],
         ctx.channel,
         ctx.max_segments,
-        int(ctx.config.get("BOT_SMS_MAX_PARTS") or 3),
+        ctx.settings.sms_max_parts,
     )
     if not parts or not ctx.sender:
         log.warning("remind: nothing to send or no sender; not scheduled")

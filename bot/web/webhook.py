@@ -17,7 +17,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # B406 is about parsing XML; escape() only writes our own replies.
@@ -28,17 +28,19 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from bot.channels import render
-from bot.channels.whatsapp import default_map_path, load_map
 from bot.core.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
 from bot.core.runtime import Runtime
 from bot.core.state import State
 from bot.i18n.detect import suggest_language
-from bot.jobs import tasks as jobs
+from bot.jobs import queues
 from bot.jobs.outbound import OUTBOX_TTL
+from bot.jobs.whatsapp import default_map_path, load_map
+from bot.settings import Settings
 from bot.store import keys, limits
 from bot.store.conversations import Busy, ConversationStore, Handled, connect
-from bot.store.limits import Arrival, Limits
+from bot.store.limits import Arrival
 from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_address
+from bot.text import pricing
 from bot.text.grouping import together
 from bot.web.events import EventContext, handle_events
 from bot.web.signature import signature_ok
@@ -68,32 +70,23 @@ class Service:
     store: ConversationStore
     redis: redis.Redis
     validator: RequestValidator | None
-    config: Any = None  # the app's config itself: read per message without current_app
+    settings: Settings = field(default_factory=Settings)
     clock: Callable[[], float] = time.time
     templates_path: str = ""  # the WhatsApp template map, resolved once (not per message)
 
 
-def init_app(app: Flask, runtime: Runtime) -> Service:
+def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
     """Connect Redis, build the store and register the routes."""
-    config = app.config
-    client = connect(config["REDIS_URL"], timeout=config["BOT_REDIS_TIMEOUT"])
-    store = ConversationStore(
-        client,
-        state_ttl=config["BOT_STATE_TTL"],
-        replies_ttl=config["BOT_REPLIES_TTL"],
-        lock_ttl_ms=config["BOT_LOCK_TTL_MS"],
-        lock_wait_ms=config["BOT_LOCK_WAIT_MS"],
-        prefs_ttl=config["BOT_PREFS_TTL"],
-        limits=Limits.from_config(config),
-    )
+    client = connect(settings.redis_url, timeout=settings.redis_timeout)
+    store = ConversationStore.from_settings(client, settings)
     try:
         store.load_scripts()
     except redis.RedisError as exc:
         log.warning("Redis is not reachable at startup (%s); will retry", type(exc).__name__)
-    token = config["TWILIO_AUTH_TOKEN"]
+    token = settings.twilio_auth_token
     validator = RequestValidator(token) if token else None
-    service = Service(runtime, store, client, validator, config)
-    service.templates_path = str(config["BOT_WHATSAPP_TEMPLATES"] or default_map_path())
+    service = Service(runtime, store, client, validator, settings)
+    service.templates_path = str(default_map_path(settings))
     app.extensions["bot"] = service
     app.register_blueprint(bp)
     return service
@@ -132,7 +125,7 @@ def twiml(texts: list[str]) -> Response:
 
 def status_callback_url() -> str:
     """Where Twilio reports the delivery of the messages the worker sends."""
-    base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
+    base = _service().settings.public_url.rstrip("/") or request.url_root.rstrip("/")
     return base + "/webhooks/twilio/status"
 
 
@@ -153,12 +146,12 @@ def deliver(
     outbox); the job, queued once per MessageSid, sends the rest once, from `sender` (the
     number the person wrote to).
     """
-    config = service.config
+    settings = service.settings
     engine = service.runtime.engine
     max_segments = engine.settings.max_segments
-    if not config["TWILIO_ACCOUNT_SID"] or not handled.texts:
-        return together(handled.texts, channel, max_segments, limits.segments)
-    sizes = {"max_segments": max_segments, "max_parts": config["BOT_SMS_MAX_PARTS"]}
+    if not settings.twilio_account_sid or not handled.texts:
+        return together(handled.texts, channel, max_segments, pricing.segments)
+    sizes = {"max_segments": max_segments, "max_parts": settings.sms_max_parts}
     field = f"twiml:{sid}"
     try:
         if handled.turn is None:
@@ -175,9 +168,9 @@ def deliver(
         if not plan.rest:
             return plan.twiml
         to = f"whatsapp:{number}" if channel == "whatsapp" else number
-        delay = config["BOT_PARTS_DELAY"] if plan.twiml else 0
+        delay = settings.parts_delay if plan.twiml else 0
         pipe = service.redis.pipeline()  # RQ writes the job's commands into it
-        jobs.enqueue_reply(
+        queues.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
         )
         outbox = keys.outbox_key(key)
@@ -239,9 +232,9 @@ def lang_hint(text: str, number: str, languages) -> str | None:
 # --- checks ---------------------------------------------------------------------------
 
 
-def signed_url(config: Any) -> str:
+def signed_url(settings: Settings) -> str:
     """The URL Twilio signed: PUBLIC_URL + path (and query) when set, else this request's."""
-    public = config["PUBLIC_URL"].rstrip("/")
+    public = settings.public_url.rstrip("/")
     if not public:
         return request.url
     query = request.query_string.decode("latin-1")
@@ -259,14 +252,14 @@ def check_request(service: Service) -> dict[str, str]:
     lists = dict(form.lists())
     if sum(map(len, lists.values())) > MAX_FORM_FIELDS:
         abort(413, f"too many form fields (more than {MAX_FORM_FIELDS})")
-    config = service.config
-    if not config["BOT_DEV_SKIP_SIGNATURE"]:
+    settings = service.settings
+    if not settings.dev_skip_signature:
         signature = request.headers.get("X-Twilio-Signature", "")
         validator = service.validator
         if (
             not signature
             or validator is None
-            or not signature_ok(validator, signed_url(config), lists, signature)
+            or not signature_ok(validator, signed_url(settings), lists, signature)
         ):
             log.warning("rejected a request to %s: bad or missing signature", request.path)
             abort(
@@ -275,7 +268,7 @@ def check_request(service: Service) -> dict[str, str]:
                 "TWILIO_AUTH_TOKEN for the URL in PUBLIC_URL (or this request's URL)",
             )
     fields = {name: values[0] for name, values in lists.items() if values}
-    account = config["TWILIO_ACCOUNT_SID"]
+    account = settings.twilio_account_sid
     if account and fields.get("AccountSid") and fields["AccountSid"] != account:
         log.warning("rejected a request for another Twilio account")
         abort(403, "this request is for another Twilio account")
@@ -296,7 +289,7 @@ def refusal(service: Service, handled: Handled, channel: str, now: float) -> Res
         text = _translated(engine, lang, "rate_limited")
         log.warning("inbound %s: over the rate limit; one notice, then no reply", channel)
         try:
-            service.store.count_outbound(limits.outbound_units(channel, [text]), now)
+            service.store.count_outbound(pricing.outbound_units(channel, [text]), now)
         except redis.RedisError as exc:
             log.error("rate-limit notice not counted: Redis unavailable (%s)", type(exc).__name__)
         return twiml([text])
@@ -362,7 +355,7 @@ def inbound() -> Response:
         return twiml([unavailable_text(engine, guess, key)])
 
     try:
-        secret = service.config["BOT_SECRET_KEY"]
+        secret = service.settings.secret_key
         key = pseudonym(secret, channel, number, normalized=True)
         arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
         max_segments = engine.settings.max_segments
@@ -382,7 +375,7 @@ def inbound() -> Response:
     our_number = (form.get("To") or "").strip()  # the one the person wrote to
     if handled.turn is not None and handled.turn.events:
         ctx = EventContext(
-            service.store, channel, service.config, sender=our_number,
+            service.store, channel, service.settings, sender=our_number,
             status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
