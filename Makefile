@@ -29,6 +29,7 @@ validate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/lint-imports
 
 test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate

@@ -20,11 +20,8 @@ the other turn. Every key has a TTL, and all of them are named in bot.store.keys
 from __future__ import annotations
 
 import json
-import os
 import random
-import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from string import Template
@@ -33,13 +30,13 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from bot.core.state import State, compact_json
 from bot.settings import Settings
 from bot.store import keys, limits, prefs
 from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
+from bot.store.wire import Wire, queued_commands
 from bot.text import pricing
 
 KEEP_REPLIES = 3
@@ -174,24 +171,6 @@ def check_version(version: str) -> None:
         )
 
 
-try:  # hiredis packs a command in C; redis-py's wrapper adds a type check per argument
-    from hiredis import pack_command as _pack
-except ImportError:  # pragma: no cover - hiredis is a dependency, but optional in redis-py
-    _pack = None
-
-_stores: weakref.WeakSet[ConversationStore] = weakref.WeakSet()
-
-
-def _after_fork() -> None:
-    """In a forked child (an RQ job, a pre-loading server) the parent's sockets are not
-    ours: each store makes new per-thread connections."""
-    for store in list(_stores):
-        store._forget_connections()
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
 class Busy(Exception):
     """The conversation stayed locked longer than we may wait; ask the person to resend."""
 
@@ -264,8 +243,7 @@ class ConversationStore:
         self.lock_wait_ms = int(lock_wait_ms)
         self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
         self.limits = limits or Limits()
-        self._local = threading.local()
-        _stores.add(self)
+        self._wire = Wire(client)
         settings = {
             "lock_ttl_ms": self.lock_ttl_ms,
             "rate_window_ms": int(self.limits.rate_window_ms),
@@ -336,22 +314,8 @@ class ConversationStore:
         return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
 
     def _connection(self) -> Any:
-        """This thread's own connection for the scripts, made on first use (and after a fork).
-
-        A web worker runs a few threads for its whole life, each handling one message at a
-        time; giving each its own connection spares every message the pool's checkout and
-        health check. A connection that failed is closed by redis-py and reconnects on the
-        next command.
-        """
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            pool = self.redis.connection_pool  # its settings, not its count of connections
-            conn = self._local.conn = pool.connection_class(**pool.connection_kwargs)
-        return conn
-
-    def _forget_connections(self) -> None:
-        """In a forked child: the parent's sockets are not ours to use."""
-        self._local = threading.local()
+        """This thread's own connection for the scripts (bot.store.wire)."""
+        return self._wire.connection()
 
     def _handle(
         self,
@@ -416,73 +380,16 @@ class ConversationStore:
         raise Busy("the conversation lock expired before the turn could be saved")
 
     def _run(self, conn: Any, script: Script, keys: list[str], args: list) -> Any:
-        """EVALSHA on this message's connection: what `script(keys, args)` does, leaner.
-
-        redis-py's command path (pool checkout, health check, retry wrappers) cost about as
-        much CPU as the round trip itself. As the client made by `connect`, it reconnects
-        once after a dropped connection (the scripts are idempotent), and loads a script
-        Redis lost (a restart or SCRIPT FLUSH). A timeout is not retried; redis-py closes
-        the connection then.
-        """
-        reconnected = reloaded = False
-        while True:
-            try:
-                command = ("EVALSHA", script.sha, len(keys), *keys, *args)
-                packed = [_pack(command)] if _pack else conn.pack_command(*command)
-                conn.send_packed_command(packed)
-                return conn.read_response()
-            except NoScriptError:
-                if reloaded:
-                    raise
-                reloaded = True
-                self.load_scripts()  # checks the server's version too
-            except redis.ConnectionError:
-                conn.disconnect()
-                if reconnected:
-                    raise
-                reconnected = True
+        """Run a store script on this message's connection (bot.store.wire.Wire.evalsha)."""
+        return self._wire.evalsha(conn, lambda: script.sha, keys, args, self.load_scripts)
 
     def transaction(self, commands: Sequence[Sequence[Any]]) -> list:
-        """MULTI, `commands`, EXEC on this thread's connection, sent as one write.
+        """MULTI, `commands`, EXEC in one write on this thread's connection (bot.store.wire)."""
+        return self._wire.transaction(commands)
 
-        What a redis-py transaction pipeline does, without its per-command reply parsing
-        and callbacks, which cost as much as building the RQ job the commands write (the
-        webhook queues the later parts of a reply this way). Returns EXEC's replies.
-        Raises redis.ResponseError when Redis refuses a command (the first error; a block
-        refused when queued is discarded whole) and redis.ConnectionError when the
-        connection fails twice; a dropped connection is retried once (the webhook's
-        blocks are idempotent: a job written twice under its id is the same job).
-        """
-        conn = self._connection()
-        pack = _pack or (lambda args: b"".join(conn.pack_command(*args)))
-        # One buffer: redis-py sends each item of a list with its own sendall().
-        packed = [
-            b"".join([pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))])
-        ]
-        reconnected = False
-        while True:
-            try:
-                conn.send_packed_command(packed)
-                errors = []
-                for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each
-                    try:
-                        conn.read_response()
-                    except redis.ResponseError as exc:
-                        errors.append(exc)
-                try:
-                    replies = conn.read_response()
-                except redis.ResponseError as exc:  # EXECABORT
-                    raise errors[0] if errors else exc from None
-                break
-            except redis.ConnectionError:
-                conn.disconnect()
-                if reconnected:
-                    raise
-                reconnected = True
-        for reply in replies:
-            if isinstance(reply, redis.ResponseError):
-                raise reply
-        return replies
+    def transaction_of(self, pipe: redis.client.Pipeline) -> list:
+        """Run what was written into a redis-py pipeline as one transaction, one write."""
+        return self._wire.transaction(queued_commands(pipe))
 
     def _acquire(
         self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool

@@ -178,7 +178,7 @@ def deliver(
         pipe.expire(outbox, OUTBOX_TTL)
         # The job and the TwiML count in one MULTI/EXEC, one round trip, sent by the store
         # (pipe.execute() parsed each reply in Python: as costly as building the job).
-        service.store.transaction([args for args, _options in pipe.command_stack])
+        service.store.transaction_of(pipe)
         log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
         return plan.twiml
     except redis.RedisError as exc:
