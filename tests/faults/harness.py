@@ -386,7 +386,7 @@ class Harness:
         """Start argv in its own session (process group), output to a log file."""
         assert env.get("FAULTS_TAG") == self.tag
         log = self.workdir / f"{next(self._names):02d}-{name}.log"
-        out = open(log, "wb")  # noqa: SIM115 - closed by the child's exit
+        out = open(log, "wb")
         popen = subprocess.Popen(
             argv,
             env=env,
@@ -407,19 +407,32 @@ class Harness:
 
     # --- the service's parts ---
 
-    def redis(self, data_dir: Path | None = None, port: int | None = None, persist: str = "none",
-              extra: tuple[str, ...] = ()) -> RedisServer:
+    def redis(
+        self,
+        data_dir: Path | None = None,
+        port: int | None = None,
+        persist: str = "none",
+        extra: tuple[str, ...] = (),
+    ) -> RedisServer:
         """A redis-server on a free port; persist: "none", "rdb" (bot run's rules) or "aof"."""
-        server = RedisServer(self, data_dir or self.workdir / f"redis-{next(self._names)}",
-                             port or free_port(), persist, extra)
+        server = RedisServer(
+            self,
+            data_dir or self.workdir / f"redis-{next(self._names)}",
+            port or free_port(),
+            persist,
+            extra,
+        )
         server.start()
         return server
 
     def web(self, redis_url: str, port: int | None = None, **env: str) -> Web:
         """The Procfile's `web:` line (gunicorn, its own settings) on a free port."""
         port = port or free_port()
-        proc = self.shell("web", procfile_command("web"),
-                          self.base_env(REDIS_URL=redis_url, PORT=str(port), **env))
+        proc = self.shell(
+            "web",
+            procfile_command("web"),
+            self.base_env(REDIS_URL=redis_url, PORT=str(port), **env),
+        )
         web = Web(proc, port)
         ok, _ = wait_for(lambda: web.ready(), 30, 0.1)
         assert ok, f"web did not become ready on {port}:\n{proc.output()[-3000:]}"
@@ -427,15 +440,23 @@ class Harness:
 
     def worker(self, redis_url: str, **env: str) -> Proc:
         """The Procfile's `worker:` line (`bot worker`)."""
-        return self.shell("worker", procfile_command("worker"),
-                          self.base_env(REDIS_URL=redis_url, **env))
+        return self.shell(
+            "worker", procfile_command("worker"), self.base_env(REDIS_URL=redis_url, **env)
+        )
 
-    def bot_run(self, var_dir: Path, port: int | None = None, redis_url: str | None = None,
-                wait_ready: bool = True, **env: str) -> BotRun:
+    def bot_run(
+        self,
+        var_dir: Path,
+        port: int | None = None,
+        redis_url: str | None = None,
+        wait_ready: bool = True,
+        **env: str,
+    ) -> BotRun:
         """`bot run` as a whole, with PORT and BOT_VAR_DIR set; REDIS_URL set or unset."""
         port = port or free_port()
-        environ = self.base_env(PORT=str(port), BOT_VAR_DIR=str(var_dir),
-                                REDIS_URL=redis_url, **env)
+        environ = self.base_env(
+            PORT=str(port), BOT_VAR_DIR=str(var_dir), REDIS_URL=redis_url, **env
+        )
         proc = self.spawn("bot-run", [str(BIN / "bot"), "run"], environ)
         run = BotRun(proc, port, Path(var_dir))
         if wait_ready:
@@ -502,8 +523,19 @@ class RedisServer:
     def command(self) -> list[str]:
         persist = {
             "none": ["--save", "", "--appendonly", "no"],
-            "rdb": ["--save", "3600", "1", "--save", "300", "100", "--save", "60", "10000",
-                    "--appendonly", "no"],
+            "rdb": [
+                "--save",
+                "3600",
+                "1",
+                "--save",
+                "300",
+                "100",
+                "--save",
+                "60",
+                "10000",
+                "--appendonly",
+                "no",
+            ],
             "aof": ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
         }[self.persist]
         return [redis_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
@@ -692,8 +724,9 @@ class Sender:
             "ApiVersion": "2010-04-01",
         }
 
-    def post(self, params: dict[str, str], timeout: float = 5.0,
-             path: str = "/webhooks/twilio") -> Reply:
+    def post(
+        self, params: dict[str, str], timeout: float = 5.0, path: str = "/webhooks/twilio"
+    ) -> Reply:
         signature = self.validator.compute_signature(self.public_url + path, params)
         body = urllib.parse.urlencode(params)
         headers = {
