@@ -619,8 +619,12 @@ class BotRun:
     def redis_port(self) -> int | None:
         for pid in self.redis_pids():
             parts = cmdline(pid).split()
-            if "--port" in parts:
+            if "--port" in parts:  # before redis-server sets its process title
                 return int(parts[parts.index("--port") + 1])
+            for part in parts:  # its title: "redis-server 127.0.0.1:PORT"
+                host, _, port = part.rpartition(":")
+                if host == "127.0.0.1" and port.isdigit():
+                    return int(port)
         return None
 
 
