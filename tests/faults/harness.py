@@ -171,12 +171,18 @@ def kill9(pid: int) -> bool:
     return send(pid, signal.SIGKILL)
 
 
+def _is_shell(pid: int) -> bool:
+    return cmdline(pid).split(" ", 1)[0].endswith(("/sh", "/bash", "/dash"))
+
+
 def worker_processes(root: int) -> list[int]:
     """`bot worker` processes under root whose parent is not a `bot worker` (no horses)."""
     out = []
     for pid in find_in_tree(root, "bot worker"):
         stat = _stat(pid)
-        if stat and "bot worker" not in cmdline(stat[1]):
+        if _is_shell(pid):
+            continue
+        if stat and ("bot worker" not in cmdline(stat[1]) or _is_shell(stat[1])):
             out.append(pid)
     return out
 
@@ -608,7 +614,9 @@ class BotRun:
         """The gunicorn process whose parent is not gunicorn."""
         for pid in find_in_tree(self.proc.pid, "gunicorn"):
             stat = _stat(pid)
-            if stat and "gunicorn" not in cmdline(stat[1]):
+            if _is_shell(pid):  # honcho runs the Procfile line through sh
+                continue
+            if stat and ("gunicorn" not in cmdline(stat[1]) or _is_shell(stat[1])):
                 return pid
         return None
 

@@ -44,8 +44,9 @@ def _readable(value: bytes) -> bytes:
 def test_forget_is_not_undone_by_a_crash(harness, figures, tmp_path):
     fake = harness.fake_twilio()
     var = tmp_path / "var"
-    run = harness.bot_run(var, **harness.twilio_env(
-        fake, BOT_STAFF_WEBHOOK_URL=fake.url + "/staff"))
+    run = harness.bot_run(
+        var, **harness.twilio_env(fake, BOT_STAFF_WEBHOOK_URL=fake.url + "/staff")
+    )
     port = run.redis_port()
     assert port, run.proc.output()
     from .harness import Redis
@@ -63,8 +64,9 @@ def test_forget_is_not_undone_by_a_crash(harness, figures, tmp_path):
     confirmed = sender.sms("yes", number)
     assert _normal(confirmed)
     erased_at = time.monotonic()
-    left_in_redis = [k for k, v in db.dump_all().items()
-                     if pseudonym in k or pseudonym.encode() in _readable(v)]
+    left_in_redis = [
+        k for k, v in db.dump_all().items() if pseudonym in k or pseudonym.encode() in _readable(v)
+    ]
     needles = [pseudonym.encode(), number.encode(), number.lstrip("+").encode(), marker.encode()]
     time.sleep(max(0.0, 5.0 - (time.monotonic() - erased_at)))
     in_files = scan_files(var, needles)
@@ -76,15 +78,20 @@ def test_forget_is_not_undone_by_a_crash(harness, figures, tmp_path):
     shutil.copytree(var / "redis", copy, ignore=shutil.ignore_patterns("*.pid", "*.sock"))
     aof = any(p.name.startswith("appendonly") for p in copy.rglob("*"))
     reloaded = harness.redis(copy, persist="aof" if aof else "rdb")
-    back = [k for k, v in reloaded.client.dump_all().items()
-            if pseudonym in k or any(n in _readable(v) for n in needles[1:] + needles[:1])]
-    figures({
-        "keys_left_in_redis_after_forget": len(left_in_redis),
-        "examples_left": [k.split("{")[0][:60] for k in left_in_redis][:8],
-        "files_holding_the_person_5s_after_forget": in_files,
-        "keys_back_after_kill9_and_restart": len(back),
-        "examples_back": [k.split("{")[0] for k in back][:8],
-    })
+    back = [
+        k
+        for k, v in reloaded.client.dump_all().items()
+        if pseudonym in k or any(n in _readable(v) for n in needles[1:] + needles[:1])
+    ]
+    figures(
+        {
+            "keys_left_in_redis_after_forget": len(left_in_redis),
+            "examples_left": [k.split("{")[0][:60] for k in left_in_redis][:8],
+            "files_holding_the_person_5s_after_forget": in_files,
+            "keys_back_after_kill9_and_restart": len(back),
+            "examples_back": [k.split("{")[0] for k in back][:8],
+        }
+    )
     assert not left_in_redis
     assert not in_files
     assert not back
@@ -100,8 +107,11 @@ def test_start_warns_about_redis_persistence(harness, figures, tmp_path):
     redis = harness.redis(persist="none")
     run = harness.bot_run(tmp_path / "var", redis_url=redis.url)
     time.sleep(1)
-    lines = [line for line in run.proc.output().splitlines()
-             if "persist" in line.lower() or "appendonly" in line.lower()]
+    lines = [
+        line
+        for line in run.proc.output().splitlines()
+        if "persist" in line.lower() or "appendonly" in line.lower()
+    ]
     figures({"persistence_lines_at_start": lines[:5]})
     assert lines
 
@@ -161,11 +171,15 @@ def test_bot_run_recovers_from_redis_kill9(harness, figures, tmp_path):
         wait_for(lambda: any(t >= killed_at and _normal(r) for t, r in ticker.results), 20, 0.2)
         time.sleep(1)
     summary = ticker.summary(killed_at)
-    figures({**summary,
-             "redis_restarted": bool(run.redis_pids()),
-             "web_alive": bool(master and alive(master)),
-             "worker_alive": any(alive(p) for p in workers) or bool(run.worker_pids()),
-             "bot_run_alive": run.proc.alive()})
+    figures(
+        {
+            **summary,
+            "redis_restarted": bool(run.redis_pids()),
+            "web_alive": bool(master and alive(master)),
+            "worker_alive": any(alive(p) for p in workers) or bool(run.worker_pids()),
+            "bot_run_alive": run.proc.alive(),
+        }
+    )
     assert summary["recovered_after_s"] is not None and summary["recovered_after_s"] <= 10
     assert master and alive(master)
     assert run.worker_pids()
@@ -178,8 +192,7 @@ OUTAGE = float(os.environ.get("FAULTS_OUTAGE_S", "15"))
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="issue 16 item 2: a busy worker exits when Redis goes away instead of "
-    "reconnecting",
+    reason="issue 16 item 2: a busy worker exits when Redis goes away instead of reconnecting",
 )
 def test_web_and_worker_survive_a_redis_outage(harness, figures):
     fake = harness.fake_twilio()
@@ -207,12 +220,17 @@ def test_web_and_worker_survive_a_redis_outage(harness, figures):
     web_alive, worker_alive = web.proc.alive(), worker.alive()
     redis.restart()
     back_at = time.monotonic()
-    ok, _ = wait_for(lambda: _normal(sender.sms("hi", Sender.new_number(), timeout=2)),
-                           10, 0.5)
-    figures({"outage_s": OUTAGE, "web_alive": web_alive, "worker_alive": worker_alive,
-             "worker_exited_after_s": round(worker_lasted, 2) if ok else None,
-             "worker_alive_after_restart": worker.alive(),
-             "normal_reply_after_restart_s": round(time.monotonic() - back_at, 2) if ok else None})
+    ok, _ = wait_for(lambda: _normal(sender.sms("hi", Sender.new_number(), timeout=2)), 10, 0.5)
+    figures(
+        {
+            "outage_s": OUTAGE,
+            "web_alive": web_alive,
+            "worker_alive": worker_alive,
+            "worker_exited_after_s": round(worker_lasted, 2) if ok else None,
+            "worker_alive_after_restart": worker.alive(),
+            "normal_reply_after_restart_s": round(time.monotonic() - back_at, 2) if ok else None,
+        }
+    )
     assert web_alive and worker_alive and worker.alive() and ok
 
 
@@ -255,15 +273,17 @@ def test_redis_stall_answers_within_1s_and_leaves_no_lock(harness, figures):
     after = [sender.sms("0", n, timeout=5) for n in people]
     busy = sum(1 for r in after if BUSY in " ".join(r.texts))
     worst = max(r.seconds for r in results)
-    figures({
-        "requests_during_stall": len(results),
-        "answered": sum(1 for r in results if r.ok and r.texts),
-        "slowest_answer_s": round(worst, 2),
-        "over_1s": sum(1 for r in results if r.seconds > 1.0),
-        "locks_left_after_stall": len(locks),
-        "lock_ms_left": sorted(locks.values()),
-        "busy_replies_after_stall": busy,
-    })
+    figures(
+        {
+            "requests_during_stall": len(results),
+            "answered": sum(1 for r in results if r.ok and r.texts),
+            "slowest_answer_s": round(worst, 2),
+            "over_1s": sum(1 for r in results if r.seconds > 1.0),
+            "locks_left_after_stall": len(locks),
+            "lock_ms_left": sorted(locks.values()),
+            "busy_replies_after_stall": busy,
+        }
+    )
     assert all(r.ok and r.texts for r in results)
     assert worst <= 1.0
     assert not locks and busy == 0

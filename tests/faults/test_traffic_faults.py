@@ -54,7 +54,7 @@ def test_signed_messages_answered_while_64_slow_connections_held(harness, figure
     sender = Sender(web.port)
     replies = []
     try:
-        for i in range(MESSAGES):
+        for _ in range(MESSAGES):
             started = time.monotonic()
             replies.append(sender.sms("hi", Sender.new_number(), timeout=3))
             time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
@@ -63,13 +63,15 @@ def test_signed_messages_answered_while_64_slow_connections_held(harness, figure
         for sock in opened:
             sock.close()
     fast = sum(1 for r in replies if r.ok and r.texts and r.seconds <= 1.0)
-    figures({
-        "slow_connections": len(opened),
-        "messages": MESSAGES,
-        "answered_within_1s": fast,
-        "answered_at_all": sum(1 for r in replies if r.ok),
-        "latencies_s": [round(r.seconds, 2) for r in replies],
-    })
+    figures(
+        {
+            "slow_connections": len(opened),
+            "messages": MESSAGES,
+            "answered_within_1s": fast,
+            "answered_at_all": sum(1 for r in replies if r.ok),
+            "latencies_s": [round(r.seconds, 2) for r in replies],
+        }
+    )
     assert fast >= MESSAGES - 1
 
 
@@ -93,7 +95,7 @@ def test_concurrent_duplicates_answered_once_and_not_counted(harness, figures):
         numbers.append(number)
         assert sender.sms("hi", number).ok
         form = sender.form("1", number)  # a long reply: TwiML part + REST parts
-        replies = concurrently(lambda _: sender.post(dict(form)), range(5))
+        replies = concurrently(lambda _, form=form: sender.post(dict(form)), range(5))
         answers = {tuple(r.texts) for r in replies if r.ok}
         if len(answers) != 1 or any(not r.ok for r in replies):
             inconsistent += 1
@@ -111,19 +113,21 @@ def test_concurrent_duplicates_answered_once_and_not_counted(harness, figures):
     assert sender.sms("hi", limited).ok
     refused = 0
     for i in range(6):  # 6 messages x 5 deliveries: 30 deliveries, 7 messages with the first
-        form = sender.form(f"4" if i % 2 == 0 else f"word{i}", limited)
-        replies = concurrently(lambda _: sender.post(dict(form)), range(5))
+        form = sender.form("4" if i % 2 == 0 else f"word{i}", limited)
+        replies = concurrently(lambda _, form=form: sender.post(dict(form)), range(5))
         refused += sum(1 for r in replies if RATE_TEXT in " ".join(r.texts))
     last = sender.sms("menu", limited)  # the 8th message: within BOT_RATE_LIMIT=8
     last_refused = not last.texts or RATE_TEXT in " ".join(last.texts)
-    figures({
-        "trials": trials,
-        "deliveries_per_trial": 5,
-        "trials_with_different_twiml": inconsistent,
-        "trials_with_a_text_received_twice": twice,
-        "duplicate_deliveries_refused_by_rate_limit": refused,
-        "eighth_distinct_message_refused": last_refused,
-    })
+    figures(
+        {
+            "trials": trials,
+            "deliveries_per_trial": 5,
+            "trials_with_different_twiml": inconsistent,
+            "trials_with_a_text_received_twice": twice,
+            "duplicate_deliveries_refused_by_rate_limit": refused,
+            "eighth_distinct_message_refused": last_refused,
+        }
+    )
     assert inconsistent == 0 and twice == 0 and refused == 0 and not last_refused
 
 
@@ -136,9 +140,7 @@ def test_concurrent_duplicates_answered_once_and_not_counted(harness, figures):
 def test_flood_of_new_senders_is_braked(harness, figures):
     budget, flood = 300, 1000
     redis = harness.redis()
-    web = harness.web(
-        redis.url, BOT_FLOWS_DIR=str(SHIPPED_FLOWS), BOT_DAILY_SEGMENTS=str(budget)
-    )
+    web = harness.web(redis.url, BOT_FLOWS_DIR=str(SHIPPED_FLOWS), BOT_DAILY_SEGMENTS=str(budget))
     sender = Sender(web.port)
     regular = Sender.new_number()
     assert sender.sms("hi", regular).ok
@@ -167,21 +169,24 @@ def test_flood_of_new_senders_is_braked(harness, figures):
             full_after_budget += 1
         spent += cost
     budget_keys = redis.client.keys("bot:budget:*")
-    counted = {k: redis.client.dump_all().get(k, b"").decode(errors="replace")[:80]
-               for k in budget_keys}
+    counted = {
+        k: redis.client.dump_all().get(k, b"").decode(errors="replace")[:80] for k in budget_keys
+    }
     again = sender.sms("0", regular)
     alerts = sum(1 for line in web.proc.output().splitlines() if "budget" in line.lower())
-    figures({
-        "budget_segments": budget,
-        "new_senders": flood,
-        "answered": sum(1 for r in done if r.ok),
-        "msgs_per_s": round(len(done) / seconds, 1),
-        "segments_counted_by_service": counted,
-        "full_replies_after_budget_spent": full_after_budget,
-        "worst_segments_per_inbound": worst,
-        "regular_still_served": bool(again.ok and again.texts),
-        "budget_log_lines": alerts,
-    })
+    figures(
+        {
+            "budget_segments": budget,
+            "new_senders": flood,
+            "answered": sum(1 for r in done if r.ok),
+            "msgs_per_s": round(len(done) / seconds, 1),
+            "segments_counted_by_service": counted,
+            "full_replies_after_budget_spent": full_after_budget,
+            "worst_segments_per_inbound": worst,
+            "regular_still_served": bool(again.ok and again.texts),
+            "budget_log_lines": alerts,
+        }
+    )
     assert full_after_budget == 0
     assert worst <= 3
     assert again.ok and again.texts
