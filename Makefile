@@ -4,11 +4,12 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install run test lint validate catalogs bench audit chat clean
+.PHONY: help install run test faults lint validate catalogs bench audit chat clean
 
 help:
 	@echo "make run       start the service (embedded Redis unless REDIS_URL is set), worker and simulator"
 	@echo "make test      set up a virtual environment and run lint and the whole test suite"
+	@echo "make faults    kill, stall and flood real processes (tests/faults, a few minutes)"
 	@echo "make validate  check every flow under flows/"
 	@echo "make bench     run the benchmark (results in bench/results/)"
 
@@ -33,7 +34,11 @@ lint: $(STAMP)
 
 test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not faults"
+
+# The fault suite (tests/faults, docs/reliability.md): real processes on free ports.
+faults: $(STAMP) catalogs
+	$(BIN)/python -m pytest tests/faults -m faults -rxX
 
 # Security: bandit scans bot/ (exceptions are justified inline with `# nosec`), pip-audit
 # checks the installed dependencies against PyPI's advisory data.
