@@ -17,7 +17,6 @@ problem names both counts.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -45,8 +44,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        first = self.msgid.split("\n", 1)[0]
-        short = first if len(first) <= 50 else first[:47] + "..."
+        flat = " ".join(self.msgid.split())
+        short = flat if len(flat) <= 50 else flat[:24] + "..." + flat[-23:]
         return f'{self.lang}: "{short}": {self.message}'
 
 
@@ -118,11 +117,6 @@ def latin_digits(entries: Iterable[tuple[str, str]], lang: str = "") -> list[Pro
         if found:
             problems.append(Problem(lang, msgid, f"Latin digits {', '.join(found)}"))
     return problems
-
-
-def digit_system(text: str) -> set[str]:
-    """The Unicode digit families in `text` ("DIGIT", "ARABIC-INDIC DIGIT", ...)."""
-    return {unicodedata.name(c).rsplit(" ", 1)[0] for c in text if unicodedata.category(c) == "Nd"}
 
 
 def over_segments(
