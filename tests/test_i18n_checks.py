@@ -19,7 +19,7 @@ from bot.i18n.checks import (
     parse_words,
 )
 from bot.i18n.translator import catalog_path
-from bot.runtime import ROOT, Runtime
+from bot.core.runtime import ROOT, Runtime
 
 LOCALES = ROOT / "locales"
 LANGUAGES = ["en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps"]

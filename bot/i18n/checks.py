@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from bot.segments import analyse
+from bot.text.segments import analyse
 
 HEDGE_HEADER = "X-Hedge-Words"
 """The catalog header field listing a language's hedge words, comma-separated."""
