@@ -108,7 +108,9 @@ class Choice:
 class Case:
     """One `when` of a branch."""
 
-    condition: object  # bot.flow.conditions.Expr
+    condition: (
+        object  # a parsed expression: Compare, InList, IsSet, Not or BoolOp (bot.flow.conditions)
+    )
     source: str
     target: Target
     line: int

@@ -124,7 +124,7 @@ def over_segments(
 ) -> list[Problem]:
     """A problem for each screen (name -> text as sent) above `limit` SMS segments.
 
-    Counted with the service's Twilio-exact counter (`bot.segments.analyse`).
+    Counted with the service's Twilio-exact counter (`bot.text.segments.analyse`).
     """
     items = screens.items() if isinstance(screens, Mapping) else screens
     problems = []

@@ -37,6 +37,7 @@ from babel import Locale, UnknownLocaleError
 
 from bot.settings import Settings
 from bot.store import keys
+from bot.store.wire import decoded
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Request:
 
     @classmethod
     def from_fields(cls, fields: Mapping[bytes | str, bytes | str]) -> Request:
-        doc = {_text(k): _text(v) for k, v in fields.items()}
+        doc = {decoded(k): decoded(v) for k, v in fields.items()}
         return cls(
             id=doc.get("id", ""),
             pseudonym=doc.get("pseudonym", ""),
@@ -126,10 +127,6 @@ class Request:
         }
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _iso(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -165,7 +162,7 @@ def open_request(
     name = keys.callback_key(pseudonym)
     known = client.hget(name, "id")
     request = Request(
-        id=_text(known) if known else secrets.token_hex(4),
+        id=decoded(known) if known else secrets.token_hex(4),
         pseudonym=pseudonym,
         number=number,
         channel=channel,
@@ -196,7 +193,7 @@ def open_requests(client: redis_lib.Redis, now: float | None = None) -> list[Req
     """Every open request, oldest first; expired or deleted ones leave the index."""
     index = keys.callbacks_index_key()
     client.zremrangebyscore(index, "-inf", int(time.time() if now is None else now))
-    members = [_text(m) for m in client.zrange(index, 0, -1)]
+    members = [decoded(m) for m in client.zrange(index, 0, -1)]
     pipe = client.pipeline(transaction=False)
     for pseudonym in members:
         pipe.hgetall(keys.callback_key(pseudonym))

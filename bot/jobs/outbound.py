@@ -38,6 +38,7 @@ from bot.channels.message import Outgoing
 from bot.core.state import State
 from bot.settings import Settings
 from bot.store import keys
+from bot.store.wire import decoded
 
 log = logging.getLogger(__name__)
 _HTTP_LOG = logging.getLogger("bot.jobs.outbound.http")
@@ -176,10 +177,6 @@ def in_window(client: redis_lib.Redis, pseudonym: str, now: float | None = None)
 # --- sending --------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")
-
-
 def send_once(
     client: redis_lib.Redis,
     twilio: Client,
@@ -207,7 +204,7 @@ def send_once(
     pipe.expire(name, OUTBOX_TTL)
     claimed, value, _ = pipe.execute()
     if not claimed:
-        recorded = _text(value)
+        recorded = decoded(value)
         if recorded == SENDING:
             raise MaybeSent("an earlier attempt died while sending this message")
         if recorded.startswith(FAILED):

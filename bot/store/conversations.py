@@ -36,7 +36,7 @@ from bot.core.state import State, compact_json
 from bot.settings import Settings
 from bot.store import keys, limits, prefs
 from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
-from bot.store.wire import Wire, queued_commands
+from bot.store.wire import Wire, decoded, queued_commands
 from bot.text import pricing
 
 KEEP_REPLIES = 3
@@ -218,10 +218,6 @@ def _budget_key(at: float | None) -> str:
     return keys.budget_key(limits.day(int((time.time() if at is None else at) * 1000)))
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class ConversationStore:
     """Reads, locks and writes conversation state; one instance per process, thread-safe."""
 
@@ -355,7 +351,7 @@ class ConversationStore:
                 raise
             activity, stats, refused = None, "", None
             if arrival is not None:
-                values = [_text(x) if x is not None else "" for x in fields]
+                values = [decoded(x) if x is not None else "" for x in fields]
                 before = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
                 activity = limits.observe(before, arrival, texts, self.limits)
                 if limits.is_loop(activity, arrival):

@@ -38,6 +38,13 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def decoded(value: Any) -> str:
+    """A Redis reply as text: bytes decoded as UTF-8, None as the empty string."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)
+
+
 def queued_commands(pipe: redis.client.Pipeline) -> list[tuple[Any, ...]]:
     """The commands written into a redis-py pipeline (RQ writes a job's into one)."""
     return [tuple(args) for args, _options in pipe.command_stack]
