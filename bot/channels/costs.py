@@ -10,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 
 from bot.core.engine import Engine, Inbound
-from bot.flow.nodes import Menu
 from bot.flow.problems import WARNING, Problem
 from bot.text.segments import analyse
 
@@ -62,8 +61,7 @@ def oversized(engine: Engine) -> list[Problem]:
 def main_path(engine: Engine) -> list[dict]:
     """Per language: segments of the first contact and of each main-menu option's first reply."""
     settings = engine.settings
-    main = engine.flows.flows[settings.main_flow]
-    menu = next((n for n in main.nodes.values() if isinstance(n, Menu)), None)
+    menu = engine.main_menu
     rows = []
     for lang in settings.languages:
         first = engine.step(None, Inbound("hi", lang_hint=lang), 1)

@@ -31,7 +31,6 @@ from typing import Any
 
 from bot.core.engine import Engine, Reply
 from bot.flow.model import Text
-from bot.flow.nodes import Menu, Question
 from bot.flow.problems import WARNING, Problem
 
 QUICK_REPLY = "twilio/quick-reply"
@@ -150,10 +149,9 @@ def _menus(engine: Engine):
     """(flow, node, option texts) of every menu and choice question, in file order."""
     for flow in engine.flows.flows.values():
         for node in flow.nodes.values():
-            if isinstance(node, Menu):
-                yield flow, node, [o.label for o in node.options]
-            elif isinstance(node, Question) and node.expect == "choice" and node.choices:
-                yield flow, node, [c.label for c in node.choices]
+            labels = node.option_labels()
+            if labels:
+                yield flow, node, list(labels)
 
 
 def _replies(engine: Engine, flow_id: str, node_id: str, lang: str) -> list[Reply]:

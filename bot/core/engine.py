@@ -2,80 +2,38 @@
 
 `Engine.step` returns the new state, the replies to send and the events the service must
 act on (a callback request, a reminder, an erasure). It does no I/O and imports nothing
-from Flask, Twilio, Redis or RQ (tests/test_engine_purity.py checks), so every rule of a
+from Flask, Twilio, Redis or RQ (tests/test_engine.py checks), so every rule of a
 conversation can be tested and replayed without a server.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from babel import Locale, UnknownLocaleError
 
-from bot.core.state import MAX_HISTORY, State
-from bot.flow import conditions
+from bot.core.nodes import RUNNERS, Runner
+from bot.core.state import State
+from bot.core.turn import Event, Inbound, Reply, Run, Turn
 from bot.flow.model import FlowSet, Node, Target, Text
-from bot.flow.nodes import Action, Branch, End, Goto, Menu, Message, Question
-from bot.text.durations import parse_duration
-from bot.text.matching import (
-    MatchTable,
-    ascii_digits,
-    best_match,
-    choice_number,
-    normalize,
-    split_words,
-)
+from bot.flow.nodes import REGISTRY, Menu
+from bot.text.matching import MatchTable, best_match, choice_number, normalize, split_words
+
+__all__ = [
+    "MAX_INBOUND_CHARS",
+    "Engine",
+    "Event",
+    "Inbound",
+    "PlainTranslator",
+    "Reply",
+    "Turn",
+    "command_key",
+]
 
 MAX_INBOUND_CHARS = 1600
 """Longer inbound texts are cut before matching (Twilio's own limit for a message body)."""
-MAX_SAVED_TEXT = 200
-"""Free-text answers are kept to this many characters: we store as little as we can."""
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One message from a person, already stripped of anything that identifies them."""
-
-    text: str
-    channel: str = "sms"
-    payload: str | None = None  # WhatsApp ButtonPayload / ListId
-    lang_hint: str | None = None  # suggested from the script or the country code
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One outbound message; `options` lets WhatsApp show buttons instead of numbers."""
-
-    text: str
-    prompt: str = ""
-    options: tuple[tuple[str, str], ...] = ()  # (payload, label)
-    footer: str = ""
-    lang: str = "en"
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something the service must do after the turn (send to staff, schedule, erase)."""
-
-    type: str
-    data: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What one inbound message produced."""
-
-    state: State
-    replies: tuple[Reply, ...]
-    events: tuple[Event, ...]
-
-    @property
-    def texts(self) -> list[str]:
-        return [r.text for r in self.replies]
 
 
 def command_key(text: str) -> str:
@@ -125,15 +83,6 @@ class _Vars(dict):
         return "..."
 
 
-class _Run:
-    """The mutable scratchpad of one step; the engine itself stays stateless."""
-
-    def __init__(self, state: State):
-        self.state = state
-        self.replies: list[Reply] = []
-        self.events: list[Event] = []
-
-
 class Engine:
     """Runs flows. Build one per (FlowSet, translator); it is immutable and thread-safe."""
 
@@ -176,17 +125,27 @@ class Engine:
         self.country_table = MatchTable(countries)
         self.language_table = MatchTable(language_names)
         self._word_tables: dict[tuple[str, str, str], MatchTable] = {}
-        self._menus: dict[tuple[str, str, str], tuple[Reply, tuple[str, ...]]] = {}
+        # Variables holding a country code, shown as the country's name in the person's language.
         self.country_vars = {
-            n.save_as
+            name
             for f in flows.flows.values()
             for n in f.nodes.values()
-            if isinstance(n, Question) and n.expect == "country"
+            for name, kind in n.saves()
+            if kind == "country"
         }
+        main = flows.flows.get(self.settings.main_flow)
+        nodes = main.nodes.values() if main else ()
+        self.main_menu: Menu | None = next((n for n in nodes if isinstance(n, Menu)), None)
+        """The main menu: the first menu of the main flow (MENU, BACK and the end lead there)."""
+        missing = [name for name in REGISTRY if name not in RUNNERS]
+        if missing:
+            raise TypeError(f"node types without a runner in bot/core/nodes/: {missing}")
+        # One runner per node type, dispatched by `type` (bot/core/nodes/).
+        self.runners: dict[str, Runner] = {name: cls(self) for name, cls in RUNNERS.items()}
 
     # --- text -------------------------------------------------------------------------
 
-    def text(self, run: _Run, text: Text | None, **extra) -> str:
+    def text(self, run: Run, text: Text | None, **extra) -> str:
         """Translate and fill in a text in the person's language."""
         if text is None:
             return ""
@@ -205,23 +164,23 @@ class Engine:
         except (KeyError, ValueError, TypeError):
             return text.msgid % values  # a broken translation must not break the reply
 
-    def system(self, run: _Run, key: str) -> str:
+    def system(self, run: Run, key: str) -> str:
         return self.text(run, self.flows.system[key])
 
-    def say(self, run: _Run, text: str, **kw) -> None:
+    def say(self, run: Run, text: str, **kw) -> None:
         lang = run.state.lang or self.settings.default_language
         if text or kw.get("options"):
             full = "\n".join(p for p in (text, *kw.pop("lines", ()), kw.get("footer", "")) if p)
             run.replies.append(Reply(self.tr.finish(lang, full), prompt=text, lang=lang, **kw))
 
-    def number(self, run: _Run, value: int) -> str:
+    def number(self, run: Run, value: int) -> str:
         return self.tr.number(run.state.lang or self.settings.default_language, value)
 
     # --- the step ---------------------------------------------------------------------
 
     def step(self, state: State | None, inbound: Inbound, now: int) -> Turn:
         """Handle one inbound message: the whole behaviour of the service lives here."""
-        run = _Run(state.copy() if state else State())
+        run = Run(state.copy() if state else State())
         st = run.state
         first_contact = not st.seen
         text = (inbound.text or "")[:MAX_INBOUND_CHARS]
@@ -277,7 +236,7 @@ class Engine:
             )
         return self.finish(run)
 
-    def finish(self, run: _Run) -> Turn:
+    def finish(self, run: Run) -> Turn:
         return Turn(run.state, tuple(run.replies), tuple(run.events))
 
     @staticmethod
@@ -285,18 +244,18 @@ class Engine:
         st.flow = st.node = st.pending = None
         st.retries = 0
 
-    def goto_main(self, run: _Run, welcome: bool = False) -> None:
+    def goto_main(self, run: Run, welcome: bool = False) -> None:
         """The main menu: the first menu of the main flow (its start node on first contact)."""
         main = self.flows.flows[self.settings.main_flow]
         run.state.history = []
         node = main.start
-        if not welcome:
-            node = next((n.id for n in main.nodes.values() if isinstance(n, Menu)), main.start)
+        if not welcome and self.main_menu is not None:
+            node = self.main_menu.id
         self.go(run, main.id, node)
 
     # --- global commands --------------------------------------------------------------
 
-    def command(self, run: _Run, name: str) -> None:
+    def command(self, run: Run, name: str) -> None:
         st = run.state
         st.pending = None
         if name == "MENU":
@@ -333,7 +292,7 @@ class Engine:
             st.pending = "forget"
             self.say(run, self.system(run, "forget_confirm"))
 
-    def confirm_forget(self, run: _Run, text: str) -> None:
+    def confirm_forget(self, run: Run, text: str) -> None:
         if best_match(text, self.yes_no_table) == "yes":
             lang = run.state.lang
             run.events.append(Event("forget"))
@@ -345,7 +304,7 @@ class Engine:
         self.say(run, self.system(run, "forget_cancelled"))
         self.resume(run)
 
-    def resume(self, run: _Run) -> None:
+    def resume(self, run: Run) -> None:
         """Show again what the person was answering, or the main menu."""
         st = run.state
         if st.node and st.flow in self.flows.flows and st.node in self.flows.flows[st.flow].nodes:
@@ -355,14 +314,14 @@ class Engine:
 
     # --- languages --------------------------------------------------------------------
 
-    def show_languages(self, run: _Run) -> None:
+    def show_languages(self, run: Run) -> None:
         options = [
             (f"lang:{code}", self.tr.language_name(code)) for code in self.settings.languages
         ]
         lines = [f"{self.number(run, i)}. {label}" for i, (_, label) in enumerate(options, 1)]
         self.say(run, self.system(run, "language_prompt"), lines=lines, options=tuple(options))
 
-    def choose_language(self, run: _Run, text: str, payload: str | None, node) -> None:
+    def choose_language(self, run: Run, text: str, payload: str | None, node) -> None:
         langs = self.settings.languages
         chosen = None
         if payload and payload.startswith("lang:") and payload[5:] in langs:
@@ -389,50 +348,11 @@ class Engine:
 
     # --- answers to a waiting node ----------------------------------------------------
 
-    def answer(self, run: _Run, node: Node, text: str, payload: str | None) -> None:
-        st = run.state
-        if isinstance(node, Menu):
-            option = self.match_option(run, node, text, payload, fuzzy=False)
-            if option is None and self.start_keyword(run, text):
-                return
-            if option is None:
-                option = best_match(text, self.option_table(run, node))
-            if option is not None:
-                st.retries = 0
-                self.follow(run, option.target)
-            else:
-                self.say(run, self.text(run, node.retry) or self.system(run, "not_understood"))
-                self.go(run, st.flow, node.id)
-        elif isinstance(node, Question):
-            value = self.parse_answer(run, node, text, payload)
-            if value is not None:
-                st.vars[node.save_as] = value
-                st.retries = 0
-                self.follow(run, node.next)
-                return
-            if self.start_keyword(run, text):
-                st.retries = 0
-                return
-            st.retries += 1
-            if st.retries > node.max_retries:
-                st.retries = 0
-                if node.on_fail:  # the flow says what to do; its next node does the talking
-                    self.follow(run, node.on_fail)
-                else:
-                    self.say(run, self.system(run, "too_many_retries"))
-                    self.goto_main(run)
-                return
-            retry = self.text(run, node.retry)
-            if not retry:
-                retry = self.system(run, "invalid_answer") + "\n" + self.text(run, node.text)
-            lines, options = self.choice_lines(run, node), self.choice_options(run, node)
-            self.say(run, retry, lines=lines, options=options, footer=self.footer(run))
-        elif isinstance(node, Action) and node.do == "choose_language":
-            self.choose_language(run, text, payload, node)
-        else:
-            self.goto_main(run)
+    def answer(self, run: Run, node: Node, text: str, payload: str | None) -> None:
+        """A reply to the node the conversation waits at: its type's runner handles it."""
+        self.runners[node.type].answer(run, node, text, payload)
 
-    def start_keyword(self, run: _Run, text: str) -> bool:
+    def start_keyword(self, run: Run, text: str) -> bool:
         """Start the flow whose keyword the person sent; False when it is no keyword."""
         flow = self.keywords.get(normalize(text))
         if flow is None:
@@ -440,11 +360,9 @@ class Engine:
         self.go(run, flow, self.flows.flows[flow].start)
         return True
 
-    def option_table(self, run: _Run, node: Menu) -> MatchTable:
-        """The options' words in the person's language, normalized once per menu and language."""
-        return self.word_table(run, node.id, [(o.label, o.synonyms, o) for o in node.options])
-
-    def word_table(self, run: _Run, node_id: str, entries, extra=()) -> MatchTable:
+    def word_table(
+        self, run: Run, node_id: str, entries: Iterable[tuple], extra: Iterable = ()
+    ) -> MatchTable:
         """Labels and synonyms of (label, synonyms, value) entries, in the person's language
         and the default one, normalized once per node and language."""
         lang = run.state.lang or self.settings.default_language
@@ -462,80 +380,40 @@ class Engine:
         return table
 
     def match_option(
-        self, run: _Run, node: Menu, text: str, payload: str | None, fuzzy: bool = True
+        self, run: Run, node: Node, text: str, payload: str | None, fuzzy: bool = True
     ):
-        if payload:
-            for option in node.options:
-                if payload == f"{run.state.flow}.{node.id}:{option.number}":
-                    return option
-        number = choice_number(text) if not payload else choice_number(payload)
-        if number is not None:
-            return next((o for o in node.options if o.number == number), None)
-        return best_match(text, self.option_table(run, node), fuzzy=fuzzy)
+        """The option of a menu a reply picks, or None (bot/core/nodes/menu.py).
 
-    def parse_answer(self, run: _Run, node: Question, text: str, payload: str | None):
-        text = text.strip()
-        if node.expect == "text":
-            return text[:MAX_SAVED_TEXT] if text else None
-        if node.expect == "number":
-            found = re.findall(r"-?\d+", ascii_digits(text))
-            if len(found) != 1:
-                return None
-            value = int(found[0])
-            if node.minimum is not None and value < node.minimum:
-                return None
-            if node.maximum is not None and value > node.maximum:
-                return None
-            return str(value)
-        if node.expect == "yes_no":
-            if payload in ("yes", "no"):
-                return payload
-            number = choice_number(text)
-            if number in (1, 2):
-                return "yes" if number == 1 else "no"
-            return best_match(text, self.yes_no_table)
-        if node.expect == "choice":
-            number = choice_number(payload or text)
-            if number is not None:
-                return node.choices[number - 1].value if 1 <= number <= len(node.choices) else None
-            entries = [(c.label, c.synonyms, c.value) for c in node.choices]
-            # The stored value itself ("red") is a valid answer too.
-            values = [(c.value, c.value) for c in node.choices]
-            return best_match(text, self.word_table(run, node.id, entries, values))
-        if node.expect == "country":
-            return best_match(text, self.country_table)
-        return None  # pragma: no cover - the loader accepts only known kinds
+        Kept on the engine as a seam: tests/test_flows_shipped.py traces every option
+        chosen by overriding it.
+        """
+        return self.runners[node.type].match(run, node, text, payload, fuzzy)
 
-    def choice_lines(self, run: _Run, node: Question) -> list[str]:
-        return [
-            f"{self.number(run, i)}. {self.text(run, c.label)}"
-            for i, c in enumerate(node.choices, 1)
-        ]
+    def parse_answer(self, run: Run, node: Node, text: str, payload: str | None):
+        """The value a reply gives a question, or None (bot/core/nodes/question.py).
 
-    def choice_options(self, run: _Run, node: Question) -> tuple[tuple[str, str], ...]:
-        if node.expect == "yes_no":
-            return ()
-        return tuple((str(i), self.text(run, c.label)) for i, c in enumerate(node.choices, 1))
+        A seam like `match_option`: tests trace every answer given through it.
+        """
+        return self.runners[node.type].parse(run, node, text, payload)
 
     # --- previews (for cost checks) ---------------------------------------------------
 
     def preview(self, flow_id: str, node_id: str, lang: str) -> list[Reply]:
         """What one node sends on its own in `lang` (answers not given yet show as "...")."""
-        run = _Run(State(flow=flow_id, lang=lang, seen=1))
-        node = self.flows.node(flow_id, node_id)
-        if not isinstance(node, Branch | Goto):
-            self.run_node(run, node)
+        run = Run(State(flow=flow_id, lang=lang, seen=1))
+        # A branch or a goto says nothing: its runner only returns where it leads.
+        self.run_node(run, self.flows.node(flow_id, node_id))
         return run.replies
 
     # --- running nodes ----------------------------------------------------------------
 
-    def follow(self, run: _Run, target: Target | None) -> None:
+    def follow(self, run: Run, target: Target | None) -> None:
         if target is None:
             self.clear_position(run.state)
             return
         self.go(run, target.flow, target.node)
 
-    def go(self, run: _Run, flow_id: str, node_id: str) -> None:
+    def go(self, run: Run, flow_id: str, node_id: str) -> None:
         """Run nodes from (flow, node) until one waits for a reply or the flow ends."""
         st = run.state
         limit = self.settings.max_messages_per_turn
@@ -555,113 +433,12 @@ class Engine:
                 return
             flow_id, node_id = nxt.flow, nxt.node
 
-    def footer(self, run: _Run) -> str:
+    def footer(self, run: Run) -> str:
         """How to go back, under every menu and question outside the main flow."""
         if run.state.flow == self.settings.main_flow:
             return ""
         return self.system(run, "menu_footer")
 
-    def run_node(self, run: _Run, node: Node) -> Target | None:
+    def run_node(self, run: Run, node: Node) -> Target | None:
         """Execute one node; return where to go next, or None to stop and wait or end."""
-        st = run.state
-        if isinstance(node, Message):
-            self.say(run, self.text(run, node.text))
-            if node.next is None:
-                self.clear_position(st)
-            return node.next
-        if isinstance(node, Menu):
-            st.node = node.id
-            here = f"{st.flow}.{node.id}"
-            if not st.history or st.history[-1] != here:
-                st.history = ([*st.history, here])[-MAX_HISTORY:]
-            self.show_menu(run, node)
-            return None
-        if isinstance(node, Question):
-            st.node = node.id
-            st.retries = 0
-            self.say(
-                run,
-                self.text(run, node.text),
-                lines=self.choice_lines(run, node),
-                options=self.choice_options(run, node),
-                footer=self.footer(run),
-            )
-            return None
-        if isinstance(node, Branch):
-            for case in node.cases:
-                if conditions.evaluate(case.condition, st.vars, self.flows.lists):
-                    return case.target
-            return node.otherwise
-        if isinstance(node, Goto):
-            return node.target
-        if isinstance(node, Action):
-            return self.run_action(run, node)
-        if isinstance(node, End):
-            self.say(run, self.text(run, node.text))
-            self.clear_position(st)
-            return None
-        raise TypeError(f"no runner for node type {node.type}")  # pragma: no cover
-
-    def show_menu(self, run: _Run, node: Menu) -> None:
-        """Say a menu: its text, numbered options and footer, in the person's language.
-
-        A menu whose texts name no variable reads the same every time it is shown in a
-        language, so its reply is made once per (flow, menu, language) and kept: menus are
-        most of what the service sends, and building one (translations, numbers, bidi
-        marks) was a fifth of the engine's time per message. Its texts are still looked up
-        each time: a translator counts the texts it had to send untranslated, and staff
-        translate the most sent first.
-        """
-        st = run.state
-        lang = st.lang or self.settings.default_language
-        key = (st.flow or "", node.id, lang)
-        kept = self._menus.get(key)
-        if kept is not None:
-            reply, msgids = kept
-            for msgid in msgids:
-                self.tr.gettext(lang, msgid)
-            run.replies.append(reply)
-            return
-        footer = self.footer(run)
-        labels = [self.text(run, o.label) for o in node.options]
-        lines = [
-            f"{self.number(run, o.number)}. {label}"
-            for o, label in zip(node.options, labels, strict=True)
-        ]
-        options = tuple(
-            (f"{st.flow}.{node.id}:{o.number}", label)
-            for o, label in zip(node.options, labels, strict=True)
-        )
-        said = len(run.replies)
-        self.say(run, self.text(run, node.text), lines=lines, options=options, footer=footer)
-        texts = [t for t in (node.text, *(o.label for o in node.options)) if t is not None]
-        if footer:
-            texts.append(self.flows.system["menu_footer"])
-        if len(run.replies) > said and not any(t.names for t in texts):
-            self._menus[key] = (run.replies[-1], tuple(t.msgid for t in texts))
-
-    def run_action(self, run: _Run, node: Action) -> Target | None:
-        st = run.state
-        params = dict(node.params)
-        if node.do == "choose_language":
-            st.node = node.id
-            self.show_languages(run)
-            return None
-        if node.do == "set_language":
-            st.lang = params["language"]
-            st.lang_confirmed = True
-        elif node.do == "set":
-            st.vars[params["variable"]] = params["value"]
-        elif node.do == "remind":
-            params["after_seconds"] = parse_duration(params["after"])
-            params["text"] = self.text(run, node.text)
-        elif node.do == "callback":
-            params["vars"] = dict(st.vars)
-        params["lang"] = st.lang
-        run.events.append(Event(node.do, MappingProxyType(params)))
-        if node.do == "forget":
-            run.state = State(lang=st.lang)
-            return None
-        if node.next is None:
-            self.clear_position(st)
-        return node.next
+        return self.runners[node.type].enter(run, node)

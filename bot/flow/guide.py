@@ -11,7 +11,7 @@ import re
 
 from bot.flow.nodes import ACTIONS, REGISTRY
 
-START = "<!-- node-types:start (generated from bot/flow/nodes.py; do not edit by hand) -->"
+START = "<!-- node-types:start (generated from bot/flow/nodes/; do not edit by hand) -->"
 END = "<!-- node-types:end -->"
 
 

@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.flow import conditions
 from bot.flow.config import parse_config, parse_staff
 from bot.flow.model import Flow, FlowSet, Node, Target
-from bot.flow.nodes import FALLS_THROUGH, Action, Branch, Question, parse_node
+from bot.flow.nodes import parse_node
 from bot.flow.problems import ERROR, Collector, FlowError, Problem, did_you_mean
 from bot.flow.yamlpos import YDict, YList, load
 from bot.text.matching import normalize, split_words
@@ -78,7 +77,7 @@ def _parse_flow(flow_id: str, path: str, data, out: Collector) -> Flow | None:
     # Message, question and action nodes without `next:` go on to the node written below.
     for here, below in itertools.pairwise(order):
         node = nodes[here]
-        if node.type in FALLS_THROUGH and node.next is None:
+        if node.falls_through and node.next is None:
             nodes[here] = dataclasses.replace(node, next=Target(below, node.line, node.col))
     keywords, keyword_pos = [], []
     raw = data.get("keywords")
@@ -140,22 +139,7 @@ def _resolve(target: Target, flow: Flow, flows: dict[str, Flow], out: Collector)
 
 
 def _resolve_node(node: Node, flow: Flow, flows: dict[str, Flow], out: Collector) -> Node:
-    def fix(target):
-        return _resolve(target, flow, flows, out) if target else None
-
-    changes: dict = {}
-    for name in ("next", "on_fail", "target", "otherwise"):
-        if getattr(node, name, None) is not None:
-            changes[name] = fix(getattr(node, name))
-    if hasattr(node, "options"):
-        changes["options"] = tuple(
-            dataclasses.replace(o, target=fix(o.target) or o.target) for o in node.options
-        )
-    if isinstance(node, Branch):
-        changes["cases"] = tuple(
-            dataclasses.replace(c, target=fix(c.target) or c.target) for c in node.cases
-        )
-    return dataclasses.replace(node, **{k: v for k, v in changes.items() if v is not None})
+    return node.resolved(lambda target: _resolve(target, flow, flows, out))
 
 
 def _edges(node: Node) -> list[tuple[str, str]]:
@@ -228,10 +212,7 @@ def _check_variables(flowset_parts, outs: dict[str, Collector], config_out: Coll
     defined = set(staff) | set(SERVICE_VALUES)
     for flow in flows.values():
         for node in flow.nodes.values():
-            if isinstance(node, Question) and node.save_as:
-                defined.add(node.save_as)
-            if isinstance(node, Action) and node.do == "set" and node.params.get("variable"):
-                defined.add(node.params["variable"])
+            defined.update(name for name, _kind in node.saves())
     for text in system.values():
         for name in text.names:
             if name not in defined:
@@ -248,22 +229,7 @@ def _check_variables(flowset_parts, outs: dict[str, Collector], config_out: Coll
                             f'unknown placeholder "{{{name}}}"{hint}: no question saves it and '
                             f"{STAFF_FILE} does not define it",
                         )
-            if isinstance(node, Branch):
-                for case in node.cases:
-                    for name in sorted(conditions.variables(case.condition)):
-                        if name not in defined:
-                            out.error(
-                                (case.line, case.col),
-                                f'condition uses "{name}", which no question saves'
-                                f"{did_you_mean(name, defined)}",
-                            )
-                    for name in sorted(conditions.list_names(case.condition)):
-                        if name not in lists:
-                            out.error(
-                                (case.line, case.col),
-                                f'condition uses the list "{name}", which _config.yaml "lists" '
-                                f"does not have{did_you_mean(name, lists)}",
-                            )
+            node.check(defined, lists, out)
 
 
 def _check_keywords(flows: dict[str, Flow], commands, outs: dict[str, Collector]):

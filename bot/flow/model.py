@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from bot.flow.problems import Collector
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -73,6 +75,7 @@ class Node:
 
     type = ""  # set by each node class
     waits = False  # True for nodes that stop and wait for the person's reply
+    falls_through = False  # True when a missing `next:` means the node written below
 
     def texts(self) -> tuple[Text, ...]:
         """Every translatable text of this node."""
@@ -81,6 +84,29 @@ class Node:
     def targets(self) -> tuple[Target, ...]:
         """Every place this node can lead to."""
         return ()
+
+    def resolved(self, fix: Callable[[Target], Target | None]) -> Node:
+        """This node with every target resolved by `fix` (one it cannot resolve stays as is).
+
+        Pass two of the validator: `fix` reports the targets that lead nowhere.
+        """
+        return self
+
+    def saves(self) -> tuple[tuple[str, str], ...]:
+        """The variables this node stores, each with its kind (a question's `expect`)."""
+        return ()
+
+    def check(self, defined: Collection[str], lists: Collection[str], out: Collector) -> None:
+        """Report what this node reads that nothing defines (pass two of the validator)."""
+
+    def option_labels(self) -> tuple[Text, ...]:
+        """The labels of the numbered options this node shows (buttons on WhatsApp)."""
+        return ()
+
+
+def resolve(target: Target | None, fix: Callable[[Target], Target | None]) -> Target | None:
+    """`fix(target)`, or the target as written when it cannot be resolved (or None)."""
+    return (fix(target) or target) if target is not None else None
 
 
 @dataclass(frozen=True)
