@@ -67,6 +67,15 @@ def screens(engine: Engine, flow_ids: Iterable[str] | None = None) -> Iterator[S
                     yield Screen(flow.id, node.id, lang, reply.text)
 
 
+def first_contact(engine: Engine) -> Iterator[Screen]:
+    """The replies of a first message in every language: the guessed language and the welcome."""
+    main = engine.settings.main_flow
+    for lang in engine.settings.languages:
+        turn = engine.step(None, Inbound("hi", lang_hint=lang), 1)
+        for i, text in enumerate(turn.texts, 1):
+            yield Screen(main, f"first_contact[{i}]", lang, text)
+
+
 def _latin(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)

@@ -32,7 +32,7 @@ from bot.cli.common import settings
 @click.option("--costs", is_flag=True, help="Also list every screen over the segment limit.")
 def check(flows_dir: Path | None, locales_dir: Path | None, costs: bool) -> None:
     """Hedges kept, the language's digits, main-path screens within their segments, commands."""
-    from bot.channels.costs import MAIN_PATH, screens, with_staff_standins
+    from bot.channels.costs import MAIN_PATH, first_contact, screens, with_staff_standins
     from bot.core.engine import Engine
     from bot.core.runtime import Runtime
     from bot.flow import FlowError
@@ -56,7 +56,7 @@ def check(flows_dir: Path | None, locales_dir: Path | None, costs: bool) -> None
     for lang in engine.settings.languages:
         if lang != engine.settings.default_language:
             problems += catalog_problems(locales_dir, lang, engine.settings.default_language)
-    main = list(screens(engine, MAIN_PATH))
+    main = [*first_contact(engine), *screens(engine, MAIN_PATH)]
     for screen in main:
         problems += over_segments([(screen.where, screen.text)], limit, screen.lang)
     problems += _command_problems(engine)
