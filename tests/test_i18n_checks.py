@@ -15,6 +15,7 @@ from bot.channels.costs import (
     with_staff_standins,
 )
 from bot.core.engine import Engine
+from bot.core.runtime import ROOT, Runtime
 from bot.flow.nodes import Menu
 from bot.i18n.catalogs import header_fields
 from bot.i18n.checks import (
@@ -29,7 +30,6 @@ from bot.i18n.checks import (
     parse_words,
 )
 from bot.i18n.translator import catalog_path
-from bot.core.runtime import ROOT, Runtime
 
 LOCALES = ROOT / "locales"
 LANGUAGES = ["en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps"]

@@ -25,7 +25,6 @@ from bot.flow.nodes import Menu
 from bot.flow.problems import WARNING, Problem
 from bot.text.segments import analyse
 
-
 MAIN_PATH = ("main", "language", "eligibility", "steps", "reintegration", "counsellor")
 """The flows of the main path (greeting, language choice, main menu, eligibility questions and
 results, steps, reintegration, counsellor request): every screen within `max_segments`."""
