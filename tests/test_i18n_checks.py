@@ -7,25 +7,32 @@ import logging
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.channels.costs import (
+    MAIN_PATH,
+    STAFF_STANDIN_CHARS,
+    first_contact,
+    screens,
+    with_staff_standins,
+)
+from bot.core.engine import Engine
+from bot.core.runtime import ROOT, Runtime
 from bot.flow.nodes import Menu
 from bot.i18n.catalogs import header_fields
 from bot.i18n.checks import (
     HEDGE_HEADER,
     NATIVE_DIGIT_LANGUAGES,
+    command_clashes,
     count_hedges,
     latin_digits,
+    missing_commands,
     missing_hedges,
     over_segments,
     parse_words,
 )
 from bot.i18n.translator import catalog_path
-from bot.core.runtime import ROOT, Runtime
 
 LOCALES = ROOT / "locales"
 LANGUAGES = ["en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps"]
-MAIN_PATH = ("main", "language", "eligibility", "steps", "reintegration", "counsellor")
-"""Flows of the main path: greeting, language, main menu, eligibility, steps, reintegration,
-counsellor request (issue 18, item 5)."""
 RESULT = (
     "You may be eligible. A counsellor will confirm.\n"
     "If people from %(country)s need a visa for Europe, you may get EUR 350 per adult and "
@@ -110,28 +117,38 @@ def test_a_planted_four_segment_screen_is_found():
     assert len(over_segments([("long", screen)], 3)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18 item 5 not done: with hedges restored and '0 Main menu.', the eligibility "
-    "results, steps/reintegration_step and some reintegration screens are 4 segments in "
-    "UCS-2 languages; strict, so it fails once they fit and this mark must go",
-)
 def test_main_path_screens_fit_in_three_segments(runtime):
-    engine = runtime.engine
+    engine = Engine(with_staff_standins(runtime.engine.flows), runtime.engine.tr)
     limit = engine.settings.max_segments
     problems = []
-    for flow_id in MAIN_PATH:
-        flow = engine.flows.flows[flow_id]
-        for node in flow.nodes.values():
-            for lang in engine.settings.languages:
-                screens = [
-                    (f"{flow_id}/{node.id}", reply.text)
-                    for reply in engine.preview(flow_id, node.id, lang)
-                ]
-                problems += over_segments(screens, limit, lang)
+    for screen in [*first_contact(engine), *screens(engine, MAIN_PATH)]:
+        problems += over_segments([(screen.where, screen.text)], limit, screen.lang)
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_staff_placeholders_are_measured_as_short_values(runtime):
+    engine = Engine(with_staff_standins(runtime.engine.flows), runtime.engine.tr)
+    (text,) = [r.text for r in engine.preview("counsellor", "start", "en")]
+    assert "TODO" not in text
+    assert "x" * STAFF_STANDIN_CHARS in text
 
 
 def test_main_menu_is_one_screen(runtime):
     main = runtime.engine.flows.flows[runtime.engine.settings.main_flow]
     assert any(isinstance(node, Menu) for node in main.nodes.values())
+
+
+def test_a_menu_answer_that_is_a_command_word_is_found():
+    commands = {"MENU": ["menu", "home"], "START": ["start", "ابدأ"]}
+    answers = [("reintegration/topics/2", ["Housing", "house", "Home"]), ("x/y/1", ["أبدا"])]
+    found = [(p.msgid, p.message) for p in command_clashes(commands, answers, "en")]
+    assert found == [
+        ("reintegration/topics/2", 'the answer "Home" is also a MENU command word'),
+        ("x/y/1", 'the answer "أبدا" is also a START command word'),
+    ]
+
+
+def test_a_language_without_command_words_is_found():
+    english = {"MENU": "menu, main menu", "BACK": "back"}
+    problems = missing_commands(english, {"menu, main menu": "меню"}, "ru")
+    assert [p.message for p in problems] == ["no BACK command words in this catalog"]

@@ -351,7 +351,8 @@ def test_the_notice_is_reachable_from_the_main_menu_in_every_language():
     [option] = [o for o in menu.options if o.target.flow == "privacy"]
     for lang in engine.settings.languages:
         [reply] = engine.preview("privacy", "notice", lang)
-        assert "24" in reply.text and "90" in reply.text, lang
+        hours, days = engine.tr.number(lang, 24), engine.tr.number(lang, 90)
+        assert hours in reply.text and days in reply.text, lang
         assert engine.tr.gettext(lang, option.label.msgid), lang
 
 
@@ -489,3 +490,15 @@ def test_no_number_and_no_body_in_the_logs_of_a_whole_conversation(make_app, cap
     for form in number_forms() + number_forms("+32470000003"):
         assert form.decode() not in text
     assert private not in text and "Auto-reply" not in text and "Test Person" not in text
+
+
+@pytest.mark.parametrize(("lang", "digits"), [("fa", "۲۴"), ("ps", "۲۴"), ("ckb", "٢٤")])
+def test_the_privacy_notice_writes_durations_in_the_language_s_digits(lang, digits):
+    runtime = Runtime.load(SHIPPED, service={
+        "conversation_hours": "24", "preferences_days": "90", "callback_days": "14",
+    })  # fmt: skip
+    [reply] = runtime.engine.preview("privacy", "notice", lang)
+    assert digits in reply.text
+    assert "24" not in reply.text and "90" not in reply.text and "14" not in reply.text
+    [english] = runtime.engine.preview("privacy", "notice", "en")
+    assert "erased 24 hours after" in english.text

@@ -2,16 +2,76 @@
 
 NGOs pay per segment, and a Georgian or Persian SMS holds 70 characters where an English
 one holds 160. `oversized` turns every screen longer than `max_segments` into a validator
-warning; `main_path` gives the cost table that `bot flows costs` prints.
+warning; `main_path` gives the cost table that `bot flows costs` prints; `screens` gives
+every screen of chosen flows in every language, which `bot i18n check` holds to the limit
+on the main path (`MAIN_PATH`).
+
+A staff value still marked TODO is a long sentence to staff, not what people will read, so
+`with_staff_standins` measures screens with a stand-in of `STAFF_STANDIN_CHARS` characters
+in its place: a screen must fit with a real value of that size, not with the placeholder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
+from collections.abc import Iterable, Iterator
+from types import MappingProxyType
 
 from bot.core.engine import Engine, Inbound
+from bot.flow import FlowSet
+from bot.flow.config import is_unfilled
 from bot.flow.problems import WARNING, Problem
 from bot.text.segments import analyse
+
+MAIN_PATH = ("main", "language", "eligibility", "steps", "reintegration", "counsellor")
+"""The flows of the main path (greeting, language choice, main menu, eligibility questions and
+results, steps, reintegration, counsellor request): every screen within `max_segments`."""
+STAFF_STANDIN_CHARS = 24
+"""Characters a staff value is measured at while it is still a placeholder (a phone number,
+"on working days from 9:00 to 16:00" is longer: staff keep values short)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Screen:
+    """One reply a node sends on its own, in one language, as it goes out."""
+
+    flow: str
+    node: str
+    lang: str
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.flow}/{self.node}"
+
+
+def with_staff_standins(flows: FlowSet) -> FlowSet:
+    """The flow set with every unfilled staff value replaced by a GSM-7 stand-in."""
+    standin = "x" * STAFF_STANDIN_CHARS
+    staff = {k: standin if is_unfilled(v) else v for k, v in flows.staff.items()}
+    return dataclasses.replace(flows, staff=MappingProxyType(staff))
+
+
+def screens(engine: Engine, flow_ids: Iterable[str] | None = None) -> Iterator[Screen]:
+    """Every screen of `flow_ids` (all flows if None), node by node, in every language."""
+    for flow_id in engine.flows.flows if flow_ids is None else flow_ids:
+        flow = engine.flows.flows.get(flow_id)
+        if flow is None:
+            continue
+        for node in flow.nodes.values():
+            for lang in engine.settings.languages:
+                for reply in engine.preview(flow.id, node.id, lang):
+                    yield Screen(flow.id, node.id, lang, reply.text)
+
+
+def first_contact(engine: Engine) -> Iterator[Screen]:
+    """The replies of a first message in every language: the guessed language and the welcome."""
+    main = engine.settings.main_flow
+    for lang in engine.settings.languages:
+        turn = engine.step(None, Inbound("hi", lang_hint=lang), 1)
+        for i, text in enumerate(turn.texts, 1):
+            yield Screen(main, f"first_contact[{i}]", lang, text)
 
 
 def _latin(text: str) -> bool:

@@ -35,6 +35,7 @@ def make_translator(flows: FlowSet, locales_dir: Path) -> CatalogTranslator:
         flows.settings.languages,
         default_language=flows.settings.default_language,
         numbering_system=flows.settings.numbering_system,
+        numbers={k: v for k, v in flows.staff.items() if k in SERVICE_VALUES},
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, unescape
 
+from bot.i18n import checks
 from bot.i18n.translator import catalog_path
 
 REVIEW_STATUS = "X-Review-Status"
@@ -162,3 +163,32 @@ def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False
             result.fuzzy += 1
         result.untranslated.append(msgid)
     return result
+
+
+def catalog_entries(locales_dir: Path, lang: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The (msgid, msgstr) pairs of a catalog (plural forms left out) and its header fields."""
+    path = catalog_path(locales_dir, lang)
+    if not path.exists():
+        return [], {}
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    pairs = [
+        (m.id, m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+    ]
+    return pairs, header_fields(path.read_text(encoding="utf-8"))
+
+
+def catalog_problems(locales_dir: Path, lang: str, base: str = "en") -> list[checks.Problem]:
+    """What `bot i18n check` finds in one catalog: hedges dropped, Latin digits in fa/ps/ckb."""
+    pairs, fields = catalog_entries(locales_dir, lang)
+    if not fields:
+        return [checks.Problem(lang, "", "no catalog (bot i18n update)")]
+    _, base_fields = catalog_entries(locales_dir, base)
+    source = checks.parse_words(base_fields.get(checks.HEDGE_HEADER, "may, can"))
+    words = checks.parse_words(fields.get(checks.HEDGE_HEADER, ""))
+    problems = checks.missing_hedges(pairs, source, words, lang)
+    if lang in checks.NATIVE_DIGIT_LANGUAGES:
+        problems += checks.latin_digits(pairs, lang)
+    return problems

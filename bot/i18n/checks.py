@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from bot.text.matching import normalize
 from bot.text.segments import analyse
 
 HEDGE_HEADER = "X-Hedge-Words"
@@ -133,3 +134,37 @@ def over_segments(
         if segments > limit:
             problems.append(Problem(lang, name, f"{segments} SMS segments (limit {limit})"))
     return problems
+
+
+def command_clashes(
+    commands: Mapping[str, Iterable[str]],
+    answers: Iterable[tuple[str, Iterable[str]]],
+    lang: str = "",
+) -> list[Problem]:
+    """A problem for each menu answer that is also a command word.
+
+    `commands` maps a command to its words (every language's: they all work everywhere);
+    `answers` gives, per menu option or choice (`flow/node/option`), the words that pick it
+    in `lang` (its label and synonyms). Commands are read first, so such an answer could
+    never be chosen by that word. Words are compared as the engine reads them (folded).
+    """
+    owner = {normalize(w): name for name, words in commands.items() for w in words}
+    owner.pop("", None)
+    problems = []
+    for where, words in answers:
+        for word in words:
+            name = owner.get(normalize(word))
+            if name:
+                problems.append(
+                    Problem(lang, where, f'the answer "{word}" is also a {name} command word')
+                )
+    return problems
+
+
+def missing_commands(commands: Mapping[str, str], translated: Mapping[str, str], lang: str):
+    """A problem for each command (name -> English words) with no translated words in `lang`."""
+    return [
+        Problem(lang, words, f"no {name} command words in this catalog")
+        for name, words in commands.items()
+        if not translated.get(words)
+    ]

@@ -149,6 +149,10 @@ class CatalogTranslator:
 
     `languages` are those of `_config.yaml`; `numbering_system` maps a language to a CLDR
     numbering system (or "default"/"native"); languages not in it use Latin digits.
+    `numbers` are placeholder values that are numbers the same in every language (the
+    service's `{conversation_hours}`...): a language with its own numbering system gets them
+    written in its digits, through CLDR, in its translations, so the privacy notice in
+    Persian says ۲۴ where the menus say ۱.
     """
 
     def __init__(
@@ -157,6 +161,7 @@ class CatalogTranslator:
         languages,
         default_language: str = "en",
         numbering_system: Mapping[str, str] | None = None,
+        numbers: Mapping[str, str] | None = None,
     ):
         self.locales_dir = Path(locales_dir)
         self.default_language = default_language
@@ -185,6 +190,20 @@ class CatalogTranslator:
         self._fallbacks: Counter[tuple[str, str]] = Counter()
         self._territories: dict[str, Mapping[str, str]] = {}
         self._numbers: dict[tuple[str, int], str] = {}
+        self._fill_numbers(numbers or {})
+
+    def _fill_numbers(self, numbers: Mapping[str, str]) -> None:
+        """Write the fixed number placeholders into translations, in each language's digits."""
+        values = {name: int(v) for name, v in numbers.items() if str(v).isdigit()}
+        for lang, system in self.numbering.items():
+            table = self.catalogs.get(lang)
+            if not table or system == "latn":
+                continue
+            said = {f"%({name})s": self._format_number(lang, v) for name, v in values.items()}
+            for msgid, text in table.items():
+                for placeholder, digits in said.items():
+                    text = text.replace(placeholder, digits)
+                table[msgid] = text
 
     # --- the interface the engine calls ---------------------------------------------
 
