@@ -11,8 +11,6 @@ import socket
 import threading
 import time
 
-import pytest
-
 from .harness import SHIPPED_FLOWS, Sender, concurrently, segments, wait_for
 
 SLOW_CONNECTIONS = 64
