@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import re
 
-# A candidate: an optional `whatsapp:` prefix, then `+` (or `%2B` in a URL), `00` or `0` (or a bracket before
-# it), then digits split by at most two spaces, dots, slashes, dashes or brackets. It must
-# stand alone: not glued to letters, digits, `:` or `.` before it (a worker id, a SID, a
-# UUID, a clock time, a duration), nor to letters or digits after it.
+# A candidate: an optional `whatsapp:` prefix, then `+` (`%2B` in a URL), `00` or `0` (or a
+# bracket before it), then digits split by at most two spaces, dots, slashes, dashes or
+# brackets. It must stand alone: not glued to letters, digits, `:` or `.` before it (a
+# worker id, a SID, a UUID, a clock time, a duration), nor to letters or digits after it.
 _CANDIDATE = re.compile(
     r"(?<![\w:.+/-])(?P<wa>whatsapp:)?(?P<lead>\(?(?:\+|%2B|0))\d(?:[ ./()\-]{0,2}\d)+(?![\w])"
 )
