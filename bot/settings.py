@@ -460,6 +460,12 @@ def check_settings(settings: Settings) -> list[str]:
         )
     if skip and production:
         raise ConfigError("BOT_DEV_SKIP_SIGNATURE is refused when BOT_ENV=production.")
+    api = settings.twilio_api_url
+    if production and api and not api.lower().startswith("https://"):
+        raise ConfigError(
+            f"BOT_TWILIO_API_URL={api} is refused when BOT_ENV=production: it sends Twilio "
+            "requests (with your credentials) to a test server in clear text. Unset it."
+        )
     if not settings.twilio_auth_token and not skip:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set: copy the Auth Token from the Twilio console, or "
