@@ -252,8 +252,26 @@ class Settings:
         _int,
         "segments",
         "Outbound SMS segments (a WhatsApp message counts 1) per UTC day. Past it, replies to "
-        "people still go out but reminders and other proactive messages do not, and staff "
-        "are told once a day in the log (0: no budget).",
+        "people in a conversation still go out, new conversations get a one-segment notice, "
+        "reminders and other proactive messages do not, and staff are told at 80 % and "
+        "100 % (0: no budget).",
+    )
+    segments_per_hour: int = _setting(
+        "BOT_SEGMENTS_PER_HOUR",
+        400,
+        _int,
+        "segments",
+        "Outbound segments per UTC hour; past it, and past BOT_DAILY_SEGMENTS, new "
+        "conversations get only a one-segment notice; people already in a conversation "
+        "are still answered (0: no hourly brake).",
+    )
+    new_per_minute: int = _setting(
+        "BOT_NEW_PER_MINUTE",
+        20,
+        _int,
+        "conversations",
+        "New conversations per minute; past it, new ones get only a one-segment notice "
+        "until the next minute (0: no limit).",
     )
     dev_skip_signature: bool = _setting(
         "BOT_DEV_SKIP_SIGNATURE",
@@ -442,6 +460,12 @@ def check_settings(settings: Settings) -> list[str]:
         )
     if skip and production:
         raise ConfigError("BOT_DEV_SKIP_SIGNATURE is refused when BOT_ENV=production.")
+    api = settings.twilio_api_url
+    if production and api and not api.lower().startswith("https://"):
+        raise ConfigError(
+            f"BOT_TWILIO_API_URL={api} is refused when BOT_ENV=production: it sends Twilio "
+            "requests (with your credentials) to a test server in clear text. Unset it."
+        )
     if not settings.twilio_auth_token and not skip:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set: copy the Auth Token from the Twilio console, or "

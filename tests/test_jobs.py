@@ -97,7 +97,8 @@ def test_parts_wait_for_the_twiml_answer(make_app, jobs_flows, worker_env, redis
     TwilioHelper(app.test_client()).sms("hi")
     registry = Queue(jobs.QUEUE_REPLIES, connection=redis).scheduled_job_registry
     [job_id] = registry.get_job_ids()
-    assert job_id == jobs.reply_job_id(P, job_id.rsplit("-", 1)[1])
+    assert P not in job_id and "SM" not in job_id  # random: names neither person nor message
+    assert redis.smembers(keys.reply_jobs_key(P)) == {job_id.encode()}  # FORGET finds it
     run_jobs()
     assert worker_env.messages == []  # not due yet
 

@@ -20,6 +20,7 @@ def test_conversation_keys_literally():
     assert keys.outbox_key(P) == "bot:o:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.reminders_key(P) == "bot:rm:{Ab3-_x9QzLmN0pQrStUvWx}"
     assert keys.callback_key(P) == "bot:cb:{Ab3-_x9QzLmN0pQrStUvWx}"
+    assert keys.reply_jobs_key(P) == "bot:rj:{Ab3-_x9QzLmN0pQrStUvWx}"
 
 
 def test_conversation_keys_share_one_hash_tag():
@@ -34,6 +35,7 @@ def test_conversation_keys_share_one_hash_tag():
         keys.outbox_key(P),
         keys.reminders_key(P),
         keys.callback_key(P),
+        keys.reply_jobs_key(P),
     )
 
 
@@ -54,3 +56,8 @@ def test_callbacks_index_key_literally():
 def test_pseudonym_must_be_a_plain_token(bad):
     with pytest.raises(ValueError):
         keys.state_key(bad)
+
+
+def test_brake_keys_literally():
+    assert keys.hour_segments_key("2025-03-01T13") == "bot:brake:seg:2025-03-01T13"
+    assert keys.new_conversations_key("2025-03-01T13-05") == "bot:brake:new:2025-03-01T13-05"

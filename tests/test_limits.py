@@ -264,14 +264,15 @@ def test_replies_are_added_to_the_day_s_budget(redis):
 
 
 def test_proactive_messages_stop_at_the_budget_replies_do_not(redis):
-    store = make_store(redis, daily_segments=3, loop_streak=0)
+    store = make_store(redis, daily_segments=4, loop_streak=0)
+    assert store.handle(P, "SM0", echo_step("hi"), at(0)).texts == ["hi"]  # a conversation
     assert store.spend(2, at=T0)
-    assert not store.spend(2, at=T0)  # 4 > 3: refused, nothing spent
-    assert store.spent(at=T0) == 2
+    assert not store.spend(2, at=T0)  # 5 > 4: refused, nothing spent
+    assert store.spent(at=T0) == 3
     assert store.spend(1, at=T0)
-    handled = store.handle(P, "SM1", echo_step("a reply"), at(0))
-    assert handled.texts == ["a reply"]  # a reply always goes out
-    assert store.spent(at=T0) == 4
+    handled = store.handle(P, "SM1", echo_step("a reply"), at(1, "d2"))
+    assert handled.texts == ["a reply"]  # a reply in a conversation always goes out
+    assert store.spent(at=T0) == 5
     assert not store.spend(1, at=T0)
     assert store.spend(1, at=T0 + 86400)  # a new day
     assert store.alert_once(at=T0)

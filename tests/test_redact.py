@@ -1,6 +1,7 @@
 """No phone number reaches a log line."""
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,30 @@ def test_install_is_idempotent():
     install(logger)
     install(logger)
     assert sum(isinstance(f, RedactingFilter) for f in logger.handlers[0].filters) == 1
+
+
+# --- the corpus (issue 17 item 5) -------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "data" / "redaction"
+
+
+def _lines(name: str) -> list[str]:
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_corpus_is_large_enough():
+    assert len(_lines("phone_lines.tsv")) >= 50
+    assert len(_lines("kept_lines.txt")) >= 50
+
+
+@pytest.mark.parametrize("line", _lines("phone_lines.tsv"))
+def test_every_phone_number_of_the_corpus_is_redacted(line):
+    source, expected = line.split("\t")
+    assert redact(source) == expected
+    assert "[number]" in expected
+
+
+@pytest.mark.parametrize("line", _lines("kept_lines.txt"))
+def test_ids_sids_uuids_durations_and_times_are_kept(line):
+    assert redact(line) == line

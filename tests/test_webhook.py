@@ -84,6 +84,19 @@ def test_skipping_signatures_is_refused_in_production(make_app):
         make_app(BOT_DEV_SKIP_SIGNATURE="1", BOT_ENV="production")
 
 
+def test_a_plain_http_twilio_api_url_is_refused_in_production():
+    from bot.settings import Settings, check_settings
+
+    base = {
+        "BOT_ENV": "production",
+        "BOT_SECRET_KEY": "k3Jx9-Qm2VbT7yLz0Rw4Hn8Fd6Gs1Pc5Ue_AoIiYjEq",
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+    }
+    with pytest.raises(ConfigError, match="BOT_TWILIO_API_URL"):
+        check_settings(Settings.from_environ({**base, "BOT_TWILIO_API_URL": "http://127.0.0.1:9"}))
+    check_settings(Settings.from_environ(base))  # unset: Twilio's own https API
+
+
 @pytest.mark.parametrize("missing", ["BOT_SECRET_KEY", "TWILIO_AUTH_TOKEN"])
 def test_secrets_are_required(make_app, missing):
     with pytest.raises(ConfigError, match=missing):

@@ -252,7 +252,12 @@ def email_text(request: Request) -> tuple[str, str]:
 
 def post_webhook(url: str, secret: str, request: Request) -> None:
     """POST the request as JSON; raises DeliveryError unless the answer is 2xx."""
-    body = json.dumps(request.to_json(), ensure_ascii=False).encode()
+    post_json(url, secret, request.to_json())
+
+
+def post_json(url: str, secret: str, payload: dict[str, Any]) -> None:
+    """POST `payload` as JSON, signed when `secret` is set; DeliveryError unless 2xx."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json"}
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -266,7 +271,12 @@ def post_webhook(url: str, secret: str, request: Request) -> None:
 
 
 def send_email(smtp_url: str, sender: str, recipients: str, request: Request) -> None:
-    """Send the staff e-mail through `smtp_url`; raises DeliveryError on any failure.
+    """Send the staff e-mail of a callback request; raises DeliveryError on any failure."""
+    send_text(smtp_url, sender, recipients, *email_text(request))
+
+
+def send_text(smtp_url: str, sender: str, recipients: str, subject: str, body: str) -> None:
+    """Send a staff e-mail through `smtp_url`; raises DeliveryError on any failure.
 
     `smtps://user:password@host:465` uses TLS from the start; `smtp://user:password@host:587`
     upgrades with STARTTLS, and refuses to send in clear text except to a local relay.
@@ -274,7 +284,6 @@ def send_email(smtp_url: str, sender: str, recipients: str, request: Request) ->
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise DeliveryError("BOT_SMTP_URL must look like smtp://user:password@host:587")
-    subject, body = email_text(request)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender or (
@@ -335,4 +344,24 @@ def deliver(client: redis_lib.Redis, settings: Settings, pseudonym: str) -> str:
         # FORGET may have come meanwhile: mark the hash only if it still exists.
         client.eval(MARK_DELIVERED, 1, name, ",".join(sorted(done)))
         log.info("callback %s delivered by %s", request.id, channel)
+    return f"delivered by {', '.join(channels)}"
+
+
+def deliver_alert(settings: Settings, subject: str, text: str) -> str:
+    """The body of the alert job: an operational alert (the budget) on every staff channel.
+
+    Alerts hold no personal data: counts and what to do. Raises DeliveryError (the job is
+    retried) when a channel fails; a channel that took it may get it again on the retry.
+    """
+    channels = []
+    if settings.staff_webhook_url:
+        payload = {"type": "alert", "subject": subject, "text": text}
+        post_json(settings.staff_webhook_url, settings.staff_webhook_secret, payload)
+        channels.append("webhook")
+    if settings.smtp_url and settings.staff_email:
+        send_text(settings.smtp_url, settings.smtp_from, settings.staff_email, subject, text)
+        channels.append("email")
+    if not channels:
+        return "logged only: no staff channel configured"
+    log.info("alert delivered by %s: %s", ", ".join(channels), subject)
     return f"delivered by {', '.join(channels)}"

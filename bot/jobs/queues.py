@@ -5,13 +5,16 @@ path (RQ stores the path and imports it in the worker), so the code that queues 
 imports the code that does it. A job carries no more personal data than it needs: a reply
 or reminder carries the number and the text it sends, a callback job only the pseudonym.
 Every job keeps its result for RESULT_TTL and a failure for FAILURE_TTL only (RQ's default
-is a year), and its id names the conversation's pseudonym so that FORGET can delete it
-(`forget_jobs`). Job ids, never arguments, appear in the worker's log.
+is a year), and FORGET can delete it (`forget_jobs`): a reply job's id is random and
+listed in a set under the person's pseudonym, other jobs' ids name the pseudonym but never
+a MessageSid. Job ids, never arguments, appear in the worker's log: no log line joins a
+person and a message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import redis as redis_lib
@@ -19,6 +22,7 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from bot.channels.message import Outgoing, dump_messages
+from bot.store import keys
 
 SEND_REPLY = "bot.jobs.tasks.send_reply"
 """The job that sends the parts of an answer after the TwiML part."""
@@ -26,6 +30,8 @@ SEND_REMINDER = "bot.jobs.tasks.send_reminder"
 """The job that sends a reminder the person asked for."""
 DELIVER_CALLBACK = "bot.jobs.tasks.deliver_callback"
 """The job that tells staff about a callback request."""
+ALERT_STAFF = "bot.jobs.tasks.alert_staff"
+"""The job that tells staff about the daily budget (80 %, 100 %)."""
 
 QUEUE_REPLIES = "replies"
 """Queue of the parts of answers: someone is waiting for them."""
@@ -47,9 +53,14 @@ CALLBACK_JOB_TTL = 24 * 3600
 """Seconds a queued staff notification may wait for a worker."""
 
 
-def reply_job_id(pseudonym: str, key: str) -> str:
-    """One job per answered message, so a Twilio retry of the webhook queues it only once."""
-    return f"reply-{pseudonym}-{key}"
+def reply_job_id() -> str:
+    """A random id: a job id in the worker's log names neither the person nor the message.
+
+    Only the first delivery of a MessageSid queues its job (bot.store.conversations answers
+    Twilio's retries from the stored replies); FORGET finds the person's reply jobs in
+    bot.store.keys.reply_jobs_key.
+    """
+    return f"reply-{uuid.uuid4().hex}"
 
 
 def enqueue_reply(
@@ -65,12 +76,14 @@ def enqueue_reply(
 ) -> Job:
     """Queue `send_reply`; with `delay` (seconds) it runs after the TwiML answer went out.
 
-    With a `pipeline` the job is written when the caller executes it (one round trip).
+    With a `pipeline` the job is written when the caller executes it (one round trip),
+    with its id added to the person's set of reply jobs (for FORGET).
     """
     queue = Queue(QUEUE_REPLIES, connection=connection)
     args = (pseudonym, to, sender, dump_messages(messages), key, status_callback)
+    job_id = reply_job_id()
     options: dict[str, Any] = {
-        "job_id": reply_job_id(pseudonym, key),
+        "job_id": job_id,
         "description": "send_reply",  # RQ's default spells out the arguments, number included
         "retry": Retry(max=len(SEND_BACKOFF), interval=list(SEND_BACKOFF)),
         "result_ttl": RESULT_TTL,
@@ -79,8 +92,16 @@ def enqueue_reply(
         "pipeline": pipeline,
     }
     if delay > 0:
-        return queue.enqueue_in(dt.timedelta(seconds=delay), SEND_REPLY, *args, **options)
-    return queue.enqueue(SEND_REPLY, *args, **options)
+        job = queue.enqueue_in(dt.timedelta(seconds=delay), SEND_REPLY, *args, **options)
+    else:
+        job = queue.enqueue(SEND_REPLY, *args, **options)
+    jobs = keys.reply_jobs_key(pseudonym)  # after RQ's commands: RQ may WATCH first
+    writer = pipeline if pipeline is not None else connection.pipeline()
+    writer.sadd(jobs, job_id)
+    writer.expire(jobs, REPLY_TTL + int(delay) + 60)
+    if pipeline is None:
+        writer.execute()
+    return job
 
 
 def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
@@ -97,13 +118,42 @@ def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
     )
 
 
+def enqueue_alert(
+    connection: redis_lib.Redis, day: str, share: int, subject: str, text: str
+) -> Job:
+    """Queue `alert_staff` once per day and share of the budget (its id says which)."""
+    return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
+        ALERT_STAFF,
+        subject,
+        text,
+        job_id=f"alert-budget-{day}-{share}",
+        description="alert_staff",
+        retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        ttl=CALLBACK_JOB_TTL,
+    )
+
+
 # --- clean-up -------------------------------------------------------------------------
 
 
 def forget_jobs(connection: redis_lib.Redis, pseudonym: str) -> int:
-    """Delete every queued, scheduled or failed job of this conversation; return how many."""
+    """Delete every queued, scheduled or failed job of this conversation; return how many.
+
+    Reply jobs are found in the person's set (bot.store.keys.reply_jobs_key); older reply
+    jobs and the other jobs carry the pseudonym in their id.
+    """
     mark = f"-{pseudonym}-"
     deleted = 0
+    listed = {
+        x.decode() if isinstance(x, bytes) else str(x)
+        for x in connection.smembers(keys.reply_jobs_key(pseudonym))
+    }
+    for job in Job.fetch_many(sorted(listed), connection=connection):
+        if job is not None:
+            job.delete()
+            deleted += 1
     for name in QUEUES:
         queue = Queue(name, connection=connection)
         ids = set(queue.get_job_ids())

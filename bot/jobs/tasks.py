@@ -5,7 +5,8 @@ The worker (`bot worker`, the Procfile's `worker`) runs them with RQ's scheduler
 - `send_reply`: the parts of a turn's answer that did not go in the TwiML response, in
   order (queue `replies`);
 - `send_reminder`: a message the person asked for, later (queue `default`, scheduled);
-- `deliver_callback`: a callback request to staff (queue `default`).
+- `deliver_callback`: a callback request to staff (queue `default`);
+- `alert_staff`: an operational alert (80 % and 100 % of the daily budget) to staff.
 
 They are queued by dotted path (bot.jobs.queues); their settings are those `bot worker`
 built at start (`configure`), or, in a worker started some other way, the environment's.
@@ -66,3 +67,8 @@ def send_reminder(
 def deliver_callback(pseudonym: str) -> str:
     """Job: tell staff about the person's open callback request (webhook and/or e-mail)."""
     return callbacks.deliver(_connection(), settings(), pseudonym)
+
+
+def alert_staff(subject: str, text: str) -> str:
+    """Job: an operational alert to staff (webhook and/or e-mail); no personal data."""
+    return callbacks.deliver_alert(settings(), subject, text)

@@ -45,6 +45,12 @@ MAX_ATTEMPTS = 2
 """How many times a turn is run when its lock expired before it could commit."""
 STATS_TTL = 90 * 24 * 3600
 """Seconds the daily counters of refused messages are kept."""
+TOKEN_CHARS = 24
+"""Hex characters of a lock token's random part; the MessageSid follows after a colon."""
+HOUR_TTL = 2 * 3600
+"""Seconds an hour's segment counter is kept (its hour, and the next)."""
+MINUTE_TTL = 120
+"""Seconds a minute's counter of new conversations is kept."""
 
 ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
 """The activity hash fields COMMIT writes and BEGIN reads (bot.store.limits.Activity); BEGIN also
@@ -53,6 +59,10 @@ keeps the rate-limit window in `w` and `n` there."""
 BEGIN = Template("""
 local seen = redis.call('LPOS', KEYS[3], ARGV[2])
 if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] and string.sub(holder, $token_chars + 2) == ARGV[2] then
+  return {5}
+end
 local now = tonumber(ARGV[4])
 local window = $rate_window_ms
 local rate = redis.call('HMGET', KEYS[5], 'w', 'n', 'm')
@@ -81,18 +91,51 @@ if refused > 0 then
   return {refused, tostring(count), redis.call('GET', KEYS[4]) or '',
     redis.call('GET', KEYS[2]) or ''}
 end
-local holder = redis.call('GET', KEYS[1])
+local state = redis.call('GET', KEYS[2])
+if not state then
+  local brake = ''
+  local spent = tonumber(redis.call('HGET', KEYS[7], 'segments') or '0')
+  local hour = tonumber(redis.call('GET', KEYS[8]) or '0')
+  local new = tonumber(redis.call('GET', KEYS[9]) or '0')
+  if $daily_segments > 0 and spent >= $daily_segments then
+    brake = 'brake_day'
+  elseif $segments_per_hour > 0 and hour >= $segments_per_hour then
+    brake = 'brake_hour'
+  elseif $new_per_minute > 0 and new >= $new_per_minute then
+    brake = 'brake_new'
+  end
+  if brake ~= '' then
+    redis.call('HINCRBY', KEYS[6], brake, 1)
+    redis.call('EXPIRE', KEYS[6], $stats_ttl)
+    local units = tonumber(ARGV[5] or '0')
+    if units > 0 then
+      spent = redis.call('HINCRBY', KEYS[7], 'segments', units)
+      redis.call('EXPIRE', KEYS[7], $budget_ttl)
+      redis.call('INCRBY', KEYS[8], units)
+      redis.call('EXPIRE', KEYS[8], $hour_ttl)
+    end
+    return {6, brake, redis.call('GET', KEYS[4]) or '', tostring(spent)}
+  end
+end
 if holder and holder ~= ARGV[1] then return {0, ''} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', $lock_ttl_ms)
-return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
+if not state and $new_per_minute > 0 then
+  if redis.call('INCR', KEYS[9]) == 1 then redis.call('EXPIRE', KEYS[9], $minute_ttl) end
+end
+return {1, state or '', redis.call('GET', KEYS[4]) or '',
   redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
 """)
-"""KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, MessageSid, count
-(1 on the first call for a message, else 0), now ms. The store's settings (lock ms, rate
-window ms, rate limit, 0 for none, stats TTL s) are written into the script: fewer arguments
-to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs,
-state} over the rate limit, {4, count, prefs, state} when muted; {0, ''} when locked;
-{1, state, prefs, activity values in ACTIVITY_FIELDS order} when ours."""
+"""KEYS: lock, state, replies, prefs, activity, limit stats, the day's budget, the hour's
+segments, the minute's new conversations. ARGV: token (TOKEN_CHARS hex, ':', the
+MessageSid), MessageSid, count (1 on the first call for a message, else 0), now ms, the
+units of the brake notice (0: none). The store's settings (lock ms, rate window ms, rate
+limit, brakes, 0 for none, TTLs) are written into the script: fewer arguments to send with
+every message. Returns {2, replies} for a known MessageSid; {5} while another delivery of
+the same MessageSid holds the lock (nothing counted: a Twilio retry never counts against a
+limit); {3, count, prefs, state} over the rate limit, {4, count, prefs, state} when muted;
+{6, why, prefs, units spent today} when a global brake refuses a new conversation (its
+notice counted); {0, ''} when locked; {1, state, prefs, activity values in ACTIVITY_FIELDS
+order} when ours."""
 
 COMMIT = Template("""
 if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
@@ -115,6 +158,9 @@ local total
 if tonumber(ARGV[7]) > 0 then
   total = redis.call('HINCRBY', KEYS[6], 'segments', ARGV[7])
   if total == tonumber(ARGV[7]) then redis.call('EXPIRE', KEYS[6], $budget_ttl) end
+  if redis.call('INCRBY', KEYS[8], ARGV[7]) == tonumber(ARGV[7]) then
+    redis.call('EXPIRE', KEYS[8], $hour_ttl)
+  end
 else
   total = tonumber(redis.call('HGET', KEYS[6], 'segments') or '0')
 end
@@ -125,7 +171,8 @@ end
 redis.call('DEL', KEYS[1])
 return {1, total}
 """)
-"""KEYS: lock, state, replies, prefs, activity, budget, limit stats. ARGV: token, state JSON
+"""KEYS: lock, state, replies, prefs, activity, budget, limit stats, the hour's segments.
+ARGV: token, state JSON
 ('' leaves it), MessageSid, replies JSON, prefs JSON ('' leaves it, '-' deletes it),
 activity TTL ms, outbound units, stats counter ('' none), then the activity's values in
 ACTIVITY_FIELDS order (none: the activity is left as it is). The TTLs and the number of
@@ -182,7 +229,10 @@ class Handled:
     `turn` is None when no turn was run: a Twilio retry (a duplicate, `texts` are the
     replies sent the first time) or a message refused by a limit (`refused` says which,
     one of the verdicts in bot.store.limits; `lang` is the person's language if known).
-    `spent` is the day's outbound units after this message (-1 when unknown).
+    `spent` is the day's outbound units after this message (-1 when unknown). `twiml` is
+    how many of the texts' messages went in the TwiML answer when the rest went by a job
+    (None: all of them), stored with the replies so that every delivery of one MessageSid
+    gets the same answer.
     """
 
     texts: list[str]
@@ -191,6 +241,7 @@ class Handled:
     lang: str | None = None
     spent: int = -1
     units: int = 0
+    twiml: int | None = None
 
     @property
     def duplicate(self) -> bool:
@@ -216,6 +267,27 @@ def connect(url: str, timeout: float = 0.3) -> redis.Redis:
 def _budget_key(at: float | None) -> str:
     """Today's budget key, or the key of the day of `at` (seconds since the epoch)."""
     return keys.budget_key(limits.day(int((time.time() if at is None else at) * 1000)))
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One message as `handle` was asked to answer it."""
+
+    message_sid: str
+    step: Callable[[State | None], Any]
+    arrival: Arrival | None
+    max_segments: int
+    at_ms: int
+    parts: Callable[[Any], int | None] | None
+    notice_units: int
+
+
+def _stored(raw: Any) -> Handled:
+    """The answer stored for a MessageSid: its texts, and how many went in TwiML."""
+    value = json.loads(raw)
+    if isinstance(value, dict):  # {"t": texts, "n": TwiML count}
+        return Handled(list(value.get("t") or []), None, twiml=value.get("n"))
+    return Handled(value, None)
 
 
 class ConversationStore:
@@ -250,6 +322,12 @@ class ConversationStore:
             "replies_ttl": self.replies_ttl,
             "keep_replies": KEEP_REPLIES,
             "budget_ttl": BUDGET_KEEP,
+            "hour_ttl": HOUR_TTL,
+            "minute_ttl": MINUTE_TTL,
+            "token_chars": TOKEN_CHARS,
+            "daily_segments": int(self.limits.daily_segments),
+            "segments_per_hour": int(self.limits.segments_per_hour),
+            "new_per_minute": int(self.limits.new_per_minute),
         }
         self._begin = client.register_script(BEGIN.substitute(settings))
         self._commit = client.register_script(COMMIT.substitute(settings))
@@ -285,17 +363,22 @@ class ConversationStore:
         step: Callable[[State | None], Any],
         arrival: Arrival | None = None,
         max_segments: int = 0,
+        parts: Callable[[Any], int | None] | None = None,
+        notice_units: int = 0,
     ) -> Handled:
         """Run `step(state)` under the conversation lock and store what it returns.
 
         `step` gets the stored State (None for a new conversation) and returns an object
         with `.state` (the new State) and `.texts` (the replies), such as an engine Turn.
-        A MessageSid seen before returns its stored replies without running `step`. With an
+        A MessageSid seen before returns its stored replies without running `step`; while
+        another delivery of it is being answered, this one waits for that answer. With an
         `arrival` the message is counted against the sender's limits: a refused message or
-        one that completes a loop returns `Handled.refused` and changes no state.
-        `max_segments` is the flows' segment limit: the replies are counted against the
-        day's budget as bot.channels.render sends them (joined where that costs no more).
-        Raises Busy, or redis.RedisError when Redis cannot be reached.
+        one that completes a loop returns `Handled.refused` and changes no state; so does a
+        new conversation refused by a global brake (`limits.BRAKE`, its `notice_units`
+        counted against the budget). `max_segments` is the flows' segment limit: the
+        replies are counted against the day's budget as bot.channels.render sends them.
+        `parts(turn)` says how many messages go in the TwiML answer (None: all), stored
+        with the replies for the retries. Raises Busy, or redis.RedisError.
         """
         at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
         names = (
@@ -305,45 +388,53 @@ class ConversationStore:
             keys.prefs_key(pseudonym),
             keys.activity_key(pseudonym),
         )
-        count = arrival is not None
-        conn = self._connection()
-        return self._handle(conn, names, message_sid, step, arrival, max_segments, at_ms, count)
+        call = _Call(message_sid, step, arrival, max_segments, at_ms, parts, notice_units)
+        return self._handle(self._connection(), names, call)
 
     def _connection(self) -> Any:
         """This thread's own connection for the scripts (bot.store.wire)."""
         return self._wire.connection()
 
-    def _handle(
-        self,
-        conn: Any,
-        names: tuple[str, ...],
-        message_sid: str,
-        step: Callable[[State | None], Any],
-        arrival: Arrival | None,
-        max_segments: int,
-        at_ms: int,
-        count: bool,
-    ) -> Handled:
+    def release_connection(self) -> None:
+        """Give this thread's connection back for the next request (bot.store.wire)."""
+        self._wire.release()
+
+    def _handle(self, conn: Any, names: tuple[str, ...], call: _Call) -> Handled:
+        arrival, at_ms, message_sid = call.arrival, call.at_ms, call.message_sid
         today = limits.day(at_ms)
         stats_key = keys.limit_stats_key(today)
+        brake_keys = [
+            keys.budget_key(today),
+            keys.hour_segments_key(limits.hour(at_ms)),
+            keys.new_conversations_key(limits.minute(at_ms)),
+        ]
+        count = arrival is not None
         for _attempt in range(MAX_ATTEMPTS):
-            # Tells this turn's lock from another's; not a secret, only unique.
-            token = f"{random.getrandbits(96):024x}"  # nosec B311
-            begin_keys = [*names, stats_key]
-            reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count)
+            # Tells this turn's lock from another's; not a secret, only unique. The
+            # MessageSid in it lets a Twilio retry wait for the answer instead of counting.
+            token = f"{random.getrandbits(96):0{TOKEN_CHARS}x}:{message_sid}"  # nosec B311
+            begin_keys = [*names, stats_key, *brake_keys]
+            units = call.notice_units if count else 0
+            reply = self._acquire(conn, begin_keys, token, message_sid, at_ms, count, units)
             count = False
             code = int(reply[0])
             if code == 2:
-                return Handled(json.loads(reply[1]), None)
+                return _stored(reply[1])
             if code in (3, 4):
                 verdict = limits.MUTED if code == 4 else None
                 verdict = verdict or limits.rate_verdict(int(reply[1]), self.limits)
                 known = prefs.merge(reply[3], reply[2])  # the language, chosen or guessed
                 return Handled([], None, refused=verdict, lang=known.lang if known else None)
+            if code == 6:
+                known = prefs.merge(None, reply[2])
+                lang = known.lang if known else None
+                spent = int(reply[3])
+                return Handled([], None, refused=limits.BRAKE, lang=lang, spent=spent, units=units)
             state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
             try:
-                turn = step(prefs.merge(state_raw, prefs_raw))
+                turn = call.step(prefs.merge(state_raw, prefs_raw))
                 texts = list(turn.texts)
+                twiml = call.parts(turn) if call.parts is not None and texts else None
                 position, kept = prefs.split(turn.state)
                 preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
             except BaseException:
@@ -358,21 +449,23 @@ class ConversationStore:
                     # Drop the turn: a bot's message must not move the conversation or
                     # trigger a callback, and any reply would feed the loop.
                     texts, position, preferences = [], "", ""
-                    stats, refused, turn = "loop_detected", limits.LOOP, None
+                    stats, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
             channel = arrival.channel if arrival else "sms"
-            units = pricing.outbound_units(channel, texts, max_segments)
-            replies = compact_json(texts)
+            units = pricing.outbound_units(channel, texts, call.max_segments)
+            replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
             args = [token, position, message_sid, replies, preferences]
             args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
             args += [units, stats]
             if activity is not None:
                 fields = activity.to_fields()
                 args += [fields[name] for name in ACTIVITY_FIELDS]
-            more = (keys.budget_key(today), stats_key)
+            more = (brake_keys[0], stats_key, brake_keys[1])
             result = self._run(conn, self._commit, [*names, *more], args)
             written, spent = result if isinstance(result, list) else (result, -1)
             if written == 1:
-                return Handled(texts, turn, refused=refused, spent=int(spent), units=units)
+                return Handled(
+                    texts, turn, refused=refused, spent=int(spent), units=units, twiml=twiml
+                )
         raise Busy("the conversation lock expired before the turn could be saved")
 
     def _run(self, conn: Any, script: Script, keys: list[str], args: list) -> Any:
@@ -388,20 +481,30 @@ class ConversationStore:
         return self._wire.transaction(queued_commands(pipe))
 
     def _acquire(
-        self, conn: Any, begin_keys: list[str], token: str, sid: str, at_ms: int, count: bool
+        self,
+        conn: Any,
+        begin_keys: list[str],
+        token: str,
+        sid: str,
+        at_ms: int,
+        count: bool,
+        units: int = 0,
     ) -> list:
         """BEGIN until it answers something other than 'locked', for at most lock_wait_ms.
 
-        The message is counted against the rate limit on the first call only.
+        The message is counted against the rate limit on the first call that counts: not
+        while another delivery of the same MessageSid is being answered (code 5).
         """
         deadline = time.monotonic() + self.lock_wait_ms / 1000
         delay = 0.005
         while True:
-            args = [token, sid, int(count), at_ms]
+            args = [token, sid, int(count), at_ms, units if count else 0]
             reply = self._run(conn, self._begin, begin_keys, args)
-            count = False
-            if int(reply[0]) != 0:
+            code = int(reply[0])
+            if code not in (0, 5):
                 return reply
+            if code == 0:
+                count = False
             if time.monotonic() + delay > deadline:
                 raise Busy("another message of this conversation is still being processed")
             # Jitter spreads out retries of concurrent messages; it protects nothing secret.
@@ -456,10 +559,10 @@ class ConversationStore:
         name = _budget_key(at)
         return int(self.redis.hget(name, "segments") or 0)
 
-    def alert_once(self, at: float | None = None) -> bool:
-        """Mark today's budget as reported to staff; True only for the first caller."""
+    def alert_once(self, at: float | None = None, share: int = 100) -> bool:
+        """Mark today's budget share (80, 100 %) as reported to staff; True only the first time."""
         name = _budget_key(at)
         pipe = self.redis.pipeline()  # MULTI: the counter never exists without its expiry
-        pipe.hsetnx(name, "alerted", 1)
+        pipe.hsetnx(name, "alerted" if share >= 100 else f"alerted{share}", 1)
         pipe.expire(name, limits.BUDGET_KEEP)
         return bool(pipe.execute()[0])

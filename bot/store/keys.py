@@ -60,6 +60,7 @@ def conversation_keys(pseudonym: str) -> tuple[str, ...]:
         outbox_key(pseudonym),
         reminders_key(pseudonym),
         callback_key(pseudonym),
+        reply_jobs_key(pseudonym),
     )
 
 
@@ -103,6 +104,25 @@ def delivery_stats_key(day: str) -> str:
 def limit_stats_key(day: str) -> str:
     """A hash of counters for one UTC day: messages refused by a limit, loops; no numbers."""
     return f"{PREFIX}stats:limits:{day}"
+
+
+def hour_segments_key(hour: str) -> str:
+    """Outbound segments of one UTC hour (`YYYY-MM-DDTHH`), for the hourly brake; TTL 2 h."""
+    return f"{PREFIX}brake:seg:{hour}"
+
+
+def new_conversations_key(minute: str) -> str:
+    """New conversations begun in one UTC minute (`YYYY-MM-DDTHH-MM`); TTL 2 minutes."""
+    return f"{PREFIX}brake:new:{minute}"
+
+
+def reply_jobs_key(pseudonym: str) -> str:
+    """Set of the RQ job ids of the person's queued reply parts, for FORGET.
+
+    The job ids themselves are random: they name neither the person nor the MessageSid.
+    TTL: `bot.jobs.queues.REPLY_TTL` plus the parts delay, renewed on every add.
+    """
+    return f"{PREFIX}rj:{_tag(pseudonym)}"
 
 
 def budget_key(day: str) -> str:

@@ -16,9 +16,13 @@ over the rate limit or muted before taking the conversation lock; COMMIT writes 
   `loop_streak` bot-like exchanges in a row the sender is muted for `mute` seconds: no reply
   at all, since any reply would feed the loop.
 - Budget: every outbound SMS segment (a WhatsApp message counts one) is added to a counter
-  per UTC day. Replies to inbound messages always go out; proactive messages (reminders,
-  notices) go out only while the day's total stays within `daily_segments`, and staff are
-  told once a day when the budget is reached.
+  per UTC day and one per UTC hour. Replies to people in a conversation always go out;
+  proactive messages (reminders, notices) go out only while the day's total stays within
+  `daily_segments`, and staff are told once a day at 80 % and at 100 % of it.
+- Brakes: a new conversation (no state yet) is refused while the day's budget is spent,
+  the hour's segments reached `segments_per_hour`, or `new_per_minute` conversations began
+  this minute. It gets one short fixed notice of one segment (`BRAKE`), nothing else, and
+  changes no state: a flood of made-up senders costs one segment each, not a whole menu.
 
 Nothing here holds a number or a message body: messages are known by a keyed digest.
 """
@@ -42,6 +46,10 @@ MUTED = "muted"
 """Verdict: the sender is muted after a loop; no reply until the mute ends."""
 LOOP = "loop"
 """Verdict: this message completed a loop; its turn is dropped and the sender muted."""
+BRAKE = "brake"
+"""Verdict: a new conversation while a global brake holds; it gets a 1-segment notice."""
+ALERT_SHARES = (80, 100)
+"""Percentages of the daily budget at which staff are told, once each per day."""
 
 RECENT_REPLIES = 4
 """How many of our last replies (as digests) an exchange is compared with."""
@@ -69,6 +77,10 @@ class Limits:
     """Seconds a sender caught in a loop gets no reply."""
     daily_segments: int = 2000
     """Outbound SMS segments per UTC day before proactive messages stop (0: no budget)."""
+    segments_per_hour: int = 400
+    """Outbound segments per UTC hour past which new conversations are braked (0: none)."""
+    new_per_minute: int = 20
+    """New conversations per minute past which new ones are braked (0: no limit)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -80,6 +92,8 @@ class Limits:
             loop_fast=settings.loop_fast,
             mute=settings.loop_mute,
             daily_segments=settings.daily_segments,
+            segments_per_hour=settings.segments_per_hour,
+            new_per_minute=settings.new_per_minute,
         )
 
     @property
@@ -201,6 +215,27 @@ def _day(number: int) -> str:
     return dt.datetime.fromtimestamp(number * 86_400, dt.UTC).strftime("%Y-%m-%d")
 
 
+def hour(at_ms: int) -> str:
+    """The UTC hour (`YYYY-MM-DDTHH`) the hourly segment brake counts by."""
+    return f"{day(at_ms)}T{at_ms // 3_600_000 % 24:02d}"
+
+
+def minute(at_ms: int) -> str:
+    """The UTC minute (`YYYY-MM-DDTHH-MM`) the brake on new conversations counts by."""
+    return f"{hour(at_ms)}-{at_ms // 60_000 % 60:02d}"
+
+
+def budget_crossed(total: int, units: int, limits: Limits) -> tuple[int, ...]:
+    """The ALERT_SHARES of the daily budget that the last `units` of `total` crossed."""
+    if not limits.daily_segments or units <= 0:
+        return ()
+    return tuple(
+        share
+        for share in ALERT_SHARES
+        if total - units < limits.daily_segments * share / 100 <= total
+    )
+
+
 def budget_reached(total: int, limits: Limits) -> bool:
     """True when the day's outbound total has reached the budget (never without a budget)."""
     return bool(limits.daily_segments) and total >= limits.daily_segments
@@ -211,10 +246,18 @@ def budget_allows(total: int, units: int, limits: Limits) -> bool:
     return not limits.daily_segments or total + units <= limits.daily_segments
 
 
-def budget_message(total: int, limits: Limits) -> str:
-    """What staff are told, once a day, when the budget is reached."""
+def budget_message(total: int, limits: Limits, share: int = 100) -> str:
+    """What staff are told, once a day per share (80 %, 100 %) of the budget."""
+    if share < 100:
+        return (
+            f"daily outbound budget {share} % spent: {total} of {limits.daily_segments} "
+            "segments today (UTC). At 100 %, new conversations get only a short notice and "
+            "reminders wait until tomorrow; people already in a conversation are still "
+            "answered. Raise BOT_DAILY_SEGMENTS if this is expected, or look for a flood."
+        )
     return (
         f"daily outbound budget reached: {total} of {limits.daily_segments} segments today "
-        "(UTC); replies to people still go out, reminders and other proactive messages wait "
-        "until tomorrow. Raise BOT_DAILY_SEGMENTS if this is expected, or look for a loop."
+        "(UTC); people already in a conversation are still answered, new conversations get "
+        "only a short notice, reminders and other proactive messages wait until tomorrow. "
+        "Raise BOT_DAILY_SEGMENTS if this is expected, or look for a loop or a flood."
     )

@@ -56,6 +56,7 @@ class Wire:
     def __init__(self, client: redis.Redis):
         self.client = client
         self._local = threading.local()
+        self._idle: list[Any] = []  # connections released by finished requests, reused LIFO
         _wires.add(self)
 
     def connection(self) -> Any:
@@ -68,13 +69,30 @@ class Wire:
         """
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            pool = self.client.connection_pool  # its settings, not its count of connections
-            conn = self._local.conn = pool.connection_class(**pool.connection_kwargs)
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                pool = self.client.connection_pool  # its settings, not its count
+                conn = pool.connection_class(**pool.connection_kwargs)
+            self._local.conn = conn
         return conn
+
+    def release(self) -> None:
+        """Hand this thread's connection to the next request (called when a request ends).
+
+        Under gunicorn's gevent worker every request runs in a greenlet of its own, and
+        `threading.local` is per greenlet: without this, each request would open (and
+        handshake) a new connection. Under threads it costs a list append and pop.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            self._idle.append(conn)
 
     def forget(self) -> None:
         """In a forked child: the parent's sockets are not ours to use."""
         self._local = threading.local()
+        self._idle = []
 
     def evalsha(
         self, conn: Any, sha: Callable[[], str], keys: list[str], args: list, reload: Callable

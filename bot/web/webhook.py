@@ -33,7 +33,6 @@ from bot.core.runtime import Runtime
 from bot.core.state import State
 from bot.i18n.detect import suggest_language
 from bot.jobs import queues
-from bot.jobs.outbound import OUTBOX_TTL
 from bot.jobs.whatsapp import default_map_path, load_map
 from bot.settings import Settings
 from bot.store import keys, limits
@@ -54,6 +53,8 @@ MAX_FORM_FIELDS = 100
 """Most form fields accepted in one request; Twilio sends about twenty."""
 MEDIA_ONLY = "Sorry, this service can only read text. Please write your message as text."
 """Fallback for the `media_only` system text, until _config.yaml has one."""
+BRAKE_NOTICE_UNITS = 1
+"""Segments the notice of a braked new conversation may cost (it is counted in advance)."""
 UNAVAILABLE_LANGUAGES = 3
 """How many languages the 'temporarily unavailable' reply is written in, at most."""
 STATS_TTL = 90 * 24 * 3600
@@ -89,6 +90,11 @@ def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
     service.templates_path = str(default_map_path(settings))
     app.extensions["bot"] = service
     app.register_blueprint(bp)
+
+    @app.teardown_request
+    def _release(_exc: BaseException | None) -> None:
+        store.release_connection()  # the next request (thread or greenlet) reuses it
+
     return service
 
 
@@ -129,6 +135,22 @@ def status_callback_url() -> str:
     return base + "/webhooks/twilio/status"
 
 
+def plan_turn(service: Service, turn: Turn, channel: str) -> render.Plan:
+    """How a turn's replies go out: TwiML texts now, the rest by a job (bot.channels.render).
+
+    Without TWILIO_ACCOUNT_SID the worker cannot send, so every text goes in TwiML.
+    """
+    engine = service.runtime.engine
+    max_segments = engine.settings.max_segments
+    if not service.settings.twilio_account_sid:
+        return render.Plan(together(list(turn.texts), channel, max_segments, pricing.segments))
+    templates: Any = {}
+    if channel == "whatsapp":
+        templates = load_map(service.templates_path)
+    sizes = {"max_segments": max_segments, "max_parts": service.settings.sms_max_parts}
+    return render.plan(turn.replies, channel, templates=templates, finish=engine.tr.finish, **sizes)
+
+
 def deliver(
     service: Service,
     key: str,
@@ -137,53 +159,43 @@ def deliver(
     handled: Handled,
     sid: str,
     sender: str,
+    plan: render.Plan | None = None,
 ) -> list[str]:
     """The texts of the TwiML answer; the other messages of the turn go to a job, in order.
 
-    Short replies are joined where one message costs no more (bot.text.grouping). Without
-    TWILIO_ACCOUNT_SID the worker cannot send, so every text goes in the TwiML answer. A
-    Twilio retry gets the same TwiML part(s) as the first answer (the count is kept in the
-    outbox); the job, queued once per MessageSid, sends the rest once, from `sender` (the
-    number the person wrote to).
+    Short replies are joined where one message costs no more (bot.text.grouping). `plan`
+    is the turn's plan (`plan_turn`), made under the conversation lock, whose TwiML count
+    the store kept with the replies: every delivery of one MessageSid (Twilio retries it
+    when the first try is slow) gets the same TwiML, and only the first, the one that ran
+    the turn, queues the job that sends the rest, once, from `sender` (the number the
+    person wrote to). So the person gets each message once, in TwiML or by REST.
     """
     settings = service.settings
-    engine = service.runtime.engine
-    max_segments = engine.settings.max_segments
-    if not settings.twilio_account_sid or not handled.texts:
-        return together(handled.texts, channel, max_segments, pricing.segments)
+    max_segments = service.runtime.engine.settings.max_segments
     sizes = {"max_segments": max_segments, "max_parts": settings.sms_max_parts}
-    field = f"twiml:{sid}"
+    if handled.turn is None or plan is None:  # a retry: the answer the first delivery gave
+        if handled.twiml is None:
+            if not settings.twilio_account_sid:
+                return together(handled.texts, channel, max_segments, pricing.segments)
+            return render.text_parts(handled.texts, channel, **sizes)
+        return render.replan(handled.texts, channel, handled.twiml, **sizes)
+    if not plan.rest:
+        return plan.twiml
+    to = f"whatsapp:{number}" if channel == "whatsapp" else number
+    delay = settings.parts_delay if plan.twiml else 0
     try:
-        if handled.turn is None:
-            count = service.redis.hget(keys.outbox_key(key), field)
-            if count is None:  # answered whole in TwiML the first time: the same again
-                return render.text_parts(handled.texts, channel, **sizes)
-            return render.replan(handled.texts, channel, int(count), **sizes)
-        templates: Any = {}
-        if channel == "whatsapp":
-            templates = load_map(service.templates_path)
-        plan = render.plan(
-            handled.turn.replies, channel, templates=templates, finish=engine.tr.finish, **sizes
-        )
-        if not plan.rest:
-            return plan.twiml
-        to = f"whatsapp:{number}" if channel == "whatsapp" else number
-        delay = settings.parts_delay if plan.twiml else 0
         pipe = service.redis.pipeline()  # RQ writes the job's commands into it
         queues.enqueue_reply(
             service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
         )
-        outbox = keys.outbox_key(key)
-        pipe.hset(outbox, field, len(plan.twiml))
-        pipe.expire(outbox, OUTBOX_TTL)
-        # The job and the TwiML count in one MULTI/EXEC, one round trip, sent by the store
-        # (pipe.execute() parsed each reply in Python: as costly as building the job).
+        # The job in one MULTI/EXEC, one round trip, sent by the store (pipe.execute()
+        # parsed each reply in Python: as costly as building the job).
         service.store.transaction_of(pipe)
         log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
-        return plan.twiml
     except redis.RedisError as exc:
-        log.error("inbound %s: could not queue (%s); all in TwiML", channel, type(exc).__name__)
-        return render.text_parts(handled.texts, channel, **sizes)
+        # The TwiML count is stored already: answer what it says, the rest is lost.
+        log.error("inbound %s: could not queue the rest (%s: %s)", channel, type(exc).__name__, exc)
+    return plan.twiml
 
 
 def _translated(engine: Engine, lang: str, key: str, fallback: str = "") -> str:
@@ -278,11 +290,32 @@ def check_request(service: Service) -> dict[str, str]:
 # --- limits ---------------------------------------------------------------------------
 
 
+def brake_notice(engine: Engine, lang: str | None, channel: str) -> list[str]:
+    """The short fixed notice of a braked new conversation: one segment, or nothing.
+
+    The `unavailable` system text in the person's language when known (else the default
+    language), if it fits in one SMS segment; else in the default language, if that fits.
+    """
+    settings = engine.settings
+    for choice in dict.fromkeys(
+        x for x in (lang, settings.default_language) if x in settings.languages
+    ):
+        text = _translated(engine, choice, "unavailable")
+        if pricing.outbound_units(channel, [text]) <= BRAKE_NOTICE_UNITS:
+            return [text]
+    return []
+
+
 def refusal(service: Service, handled: Handled, channel: str, now: float) -> Response:
-    """A message refused by a limit gets one polite notice (the first over the rate limit)
-    or no reply at all: a reply to an automated sender would only feed the loop."""
+    """A message refused by a limit gets one polite notice (the first over the rate limit,
+    or a new conversation while a global brake holds) or no reply at all: a reply to an
+    automated sender would only feed the loop."""
+    engine = service.runtime.engine
+    if handled.refused == limits.BRAKE:
+        check_budget(service, handled, now)
+        log.warning("inbound %s: new conversation braked (%s)", channel, "global limit")
+        return twiml(brake_notice(engine, handled.lang, channel))
     if handled.refused == limits.RATE_NOTICE:
-        engine = service.runtime.engine
         lang = handled.lang
         if lang not in engine.settings.languages:
             lang = engine.settings.default_language
@@ -299,17 +332,23 @@ def refusal(service: Service, handled: Handled, channel: str, now: float) -> Res
     return twiml([])
 
 
-def check_budget(store: ConversationStore, handled: Handled, now: float) -> None:
-    """Tell staff, once a day, when this message's replies reached the outbound budget."""
-    if handled.spent < 0 or not limits.budget_reached(handled.spent, store.limits):
+def check_budget(service: Service, handled: Handled, now: float) -> None:
+    """Tell staff, once a day each, when this message's replies reached 80 % and 100 % of
+    the outbound budget: an ERROR line in the log and the staff channels (a job)."""
+    store = service.store
+    if handled.spent < 0:
         return
-    if limits.budget_reached(handled.spent - handled.units, store.limits):
-        return  # reached by an earlier message, which told staff
-    try:
-        if store.alert_once(now):
-            log.error("%s", limits.budget_message(handled.spent, store.limits))
-    except redis.RedisError as exc:
-        log.error("budget alert not recorded: Redis unavailable (%s)", type(exc).__name__)
+    for share in limits.budget_crossed(handled.spent, handled.units, store.limits):
+        try:
+            if not store.alert_once(now, share):
+                continue
+            text = limits.budget_message(handled.spent, store.limits, share)
+            log.error("%s", text)
+            day = limits.day(int(now * 1000))
+            subject = f"Information line: {share} % of the daily SMS budget spent ({day})"
+            queues.enqueue_alert(service.redis, day, share, subject, text)
+        except redis.RedisError as exc:
+            log.error("budget alert not recorded: Redis unavailable (%s)", type(exc).__name__)
 
 
 # --- routes ---------------------------------------------------------------------------
@@ -341,6 +380,7 @@ def inbound() -> Response:
     engine = service.runtime.engine
     now = service.clock()
     hint: list[str | None] = [None]
+    planned: list[render.Plan | None] = [None]
 
     def step(state: State | None) -> Turn:
         if state is None or state.lang is None:
@@ -349,6 +389,11 @@ def inbound() -> Response:
             return media_only_turn(engine, state, hint[0])
         inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
         return engine.step(state, inbound, int(now))
+
+    def parts(turn: Turn) -> int | None:
+        """Plan the turn under the lock; the store keeps how many went in TwiML."""
+        plan = planned[0] = plan_turn(service, turn, channel)
+        return len(plan.twiml) if plan.rest else None
 
     def sorry(key: str = "unavailable") -> Response:
         guess = hint[0] or lang_hint(body, number, engine.settings.languages)
@@ -359,7 +404,9 @@ def inbound() -> Response:
         key = pseudonym(secret, channel, number, normalized=True)
         arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
         max_segments = engine.settings.max_segments
-        handled = service.store.handle(key, sid, step, arrival, max_segments)
+        handled = service.store.handle(
+            key, sid, step, arrival, max_segments, parts, BRAKE_NOTICE_UNITS
+        )
     except Busy:
         log.warning("inbound %s: conversation busy, asked to try again", channel)
         return sorry("busy")
@@ -379,7 +426,7 @@ def inbound() -> Response:
             status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
-    check_budget(service.store, handled, now)
+    check_budget(service, handled, now)
     log.debug(
         "inbound %s: %d repl%s%s",
         channel,
@@ -387,7 +434,7 @@ def inbound() -> Response:
         "y" if len(handled.texts) == 1 else "ies",
         " (repeated for a Twilio retry)" if handled.duplicate else "",
     )
-    return twiml(deliver(service, key, channel, number, handled, sid, our_number))
+    return twiml(deliver(service, key, channel, number, handled, sid, our_number, planned[0]))
 
 
 @bp.post("/webhooks/twilio/status", provide_automatic_options=False)
