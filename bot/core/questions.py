@@ -1,0 +1,149 @@
+"""Questions in free text: answered by the screen whose topic words they use, or a short list.
+
+A text that is neither a menu answer nor a command is matched (bot/text/topics.py) against
+the `topics:` of every screen, in the person's language and then in English. One clear
+match shows that screen; two or three close ones, a numbered list of them that fits in
+MAX_SEGMENTS SMS segments; none, the caller's usual "not understood". Only the outcome and
+the language leave the engine (a `question` event, for anonymous counts); the text itself
+is never kept, logged or put in the state: the state keeps the screens offered, not why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from types import MappingProxyType
+
+from bot.core.nodes.base import Steps
+from bot.core.turn import Event, Run
+from bot.flow.nodes import Menu
+from bot.text.matching import choice_number, split_words
+from bot.text.segments import analyse
+from bot.text.topics import Match, TopicIndex, match, worth_matching
+
+PENDING = "topics:"
+"""`State.pending` while a suggestion list waits: "topics:faq.family|reintegration.vulnerable"."""
+
+MAX_SEGMENTS = 2
+"""A suggestion list is at most this many SMS segments."""
+
+MAX_LABEL = 40
+"""A screen named by the first line of its text is cut to this many characters."""
+
+
+class Questions:
+    """The topic indexes of one engine, per language, built on first use."""
+
+    def __init__(self, engine: Steps) -> None:
+        self.engine = engine
+        self.screens: dict[str, tuple[str, str]] = {}
+        for flow in engine.flows.flows.values():
+            for node in flow.nodes.values():
+                if getattr(node, "topics", None) is not None:
+                    self.screens[f"{flow.id}.{node.id}"] = (flow.id, node.id)
+        self._indexes: dict[str, TopicIndex] = {}
+        self._labels = self._option_labels()
+
+    def index(self, lang: str) -> TopicIndex:
+        """The topic words of every screen in `lang` (English source where untranslated)."""
+        found = self._indexes.get(lang)
+        if found is None:
+            phrases: list[tuple[str, Hashable]] = []
+            for key, (flow_id, node_id) in self.screens.items():
+                topics = self.engine.flows.node(flow_id, node_id).topics
+                if lang == "source":
+                    words = topics.source
+                else:
+                    words = self.engine.tr.gettext(lang, topics.msgid)
+                phrases += [(w, key) for w in split_words(words)]
+            found = self._indexes[lang] = TopicIndex("en" if lang == "source" else lang, phrases)
+        return found
+
+    def match(self, lang: str, text: str) -> Match:
+        """The screens a question is about, in `lang` and then in the English source."""
+        return match(text, self.index(lang), self.index("source"))
+
+    def answer(self, run: Run, text: str, welcome: bool = False) -> bool:
+        """Show the screen a question is about, or a list of the likely ones; False if none."""
+        if not self.screens or not worth_matching(text):
+            return False
+        engine = self.engine
+        lang = run.state.lang or engine.settings.default_language
+        found = self.match(lang, text)
+        counted = MappingProxyType({"lang": lang, "outcome": found.outcome})
+        run.events.append(Event("question", counted))
+        if not found.screens:
+            return False
+        if welcome:
+            main = engine.flows.flows[engine.settings.main_flow]
+            start = main.nodes[main.start]
+            if not isinstance(start, Menu) and getattr(start, "text", None) is not None:
+                engine.say(run, engine.text(run, start.text))
+        engine.clear_position(run.state)
+        if found.direct:
+            flow_id, node_id = self.screens[found.screens[0]]
+            engine.go(run, flow_id, node_id)
+        else:
+            self.suggest(run, found.screens)
+        return True
+
+    def suggest(self, run: Run, screens: tuple) -> None:
+        """A numbered list of the screens offered, within MAX_SEGMENTS segments."""
+        engine = self.engine
+        system = engine.flows.system
+        head = engine.text(run, system["topics_suggest"]) if "topics_suggest" in system else ""
+        footer = engine.system(run, "menu_footer")
+        lang = run.state.lang or engine.settings.default_language
+        chosen = list(screens)
+        while True:
+            labels = [self.label(run, key) for key in chosen]
+            lines = [f"{engine.number(run, i)}. {label}" for i, label in enumerate(labels, 1)]
+            full = engine.tr.finish(lang, "\n".join([head, *lines, footer]).strip())
+            if analyse(full).segments <= MAX_SEGMENTS or len(chosen) <= 2:
+                break
+            chosen.pop()
+        run.state.pending = PENDING + "|".join(chosen)
+        options = tuple((f"{PENDING}{i}", label) for i, label in enumerate(labels, 1))
+        engine.say(run, head, lines=lines, options=options, footer=footer)
+
+    def pick(self, run: Run, text: str, payload: str | None) -> bool:
+        """The reply to a suggestion list: a number shows that screen. False otherwise
+        (the list is dropped and the reply is handled as any other)."""
+        st = run.state
+        offered = [k for k in (st.pending or "")[len(PENDING) :].split("|") if k in self.screens]
+        st.pending = None
+        number = choice_number(payload[len(PENDING) :] if payload else text)
+        if number is None or not 1 <= number <= len(offered):
+            return False
+        flow_id, node_id = self.screens[offered[number - 1]]
+        self.engine.go(run, flow_id, node_id)
+        return True
+
+    def label(self, run: Run, key: str) -> str:
+        """How a list names a screen: the menu option leading only there, else its first line."""
+        engine = self.engine
+        text = self._labels.get(key)
+        if text is not None:
+            return engine.text(run, text)
+        flow_id, node_id = self.screens[key]
+        node = engine.flows.node(flow_id, node_id)
+        first = engine.text(run, getattr(node, "text", None)).strip().split("\n")[0]
+        return first if len(first) <= MAX_LABEL else first[: MAX_LABEL - 3].rstrip() + "..."
+
+    def _option_labels(self) -> dict[str, object]:
+        """Option labels that lead to exactly one screen with topics ("Housing"), by screen."""
+        targets: dict[str, set[str]] = {}
+        first: dict[str, object] = {}
+        for flow in self.engine.flows.flows.values():
+            for node in flow.nodes.values():
+                for option in getattr(node, "options", ()):
+                    target = option.target
+                    if target is None or not hasattr(option, "label"):
+                        continue
+                    key = f"{target.flow}.{target.node}"
+                    targets.setdefault(option.label.msgid, set()).add(key)
+                    first.setdefault(key, option.label)
+        return {
+            key: label
+            for key, label in first.items()
+            if key in self.screens and len(targets[label.msgid]) == 1
+        }
