@@ -428,6 +428,10 @@ class Engine:
         (bot/core/questions.py); False when none matches."""
         return self.questions.answer(run, text, welcome)
 
+    def count_question(self, run: Run, outcome: str) -> None:
+        """Count a question's outcome (an event with the language only, never the text)."""
+        self.questions.count(run, outcome)
+
     def word_table(
         self, run: Run, node_id: str, entries: Iterable[tuple], extra: Iterable = ()
     ) -> MatchTable:

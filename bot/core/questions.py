@@ -55,7 +55,10 @@ class Questions:
                 else:
                     words = self.engine.tr.gettext(lang, topics.msgid)
                 phrases += [(w, key) for w in split_words(words)]
-            found = self._indexes[lang] = TopicIndex("en" if lang == "source" else lang, phrases)
+            # The English fallback forgives no typos: see TopicIndex.
+            source = lang == "source"
+            found = TopicIndex("en" if source else lang, phrases, fuzzy=not source)
+            self._indexes[lang] = found
         return found
 
     def match(self, lang: str, text: str) -> Match:
@@ -69,10 +72,9 @@ class Questions:
         engine = self.engine
         lang = run.state.lang or engine.settings.default_language
         found = self.match(lang, text)
-        counted = MappingProxyType({"lang": lang, "outcome": found.outcome})
-        run.events.append(Event("question", counted))
         if not found.screens:
             return False
+        self.count(run, found.outcome)
         if welcome:
             main = engine.flows.flows[engine.settings.main_flow]
             start = main.nodes[main.start]
@@ -85,6 +87,11 @@ class Questions:
         else:
             self.suggest(run, found.screens)
         return True
+
+    def count(self, run: Run, outcome: str) -> None:
+        """A `question` event: the language and the outcome, nothing of the text."""
+        lang = run.state.lang or self.engine.settings.default_language
+        run.events.append(Event("question", MappingProxyType({"lang": lang, "outcome": outcome})))
 
     def suggest(self, run: Run, screens: tuple) -> None:
         """A numbered list of the screens offered, within MAX_SEGMENTS segments."""

@@ -77,11 +77,17 @@ class Match:
 
 
 class TopicIndex:
-    """The topic phrases of one language, ready to match questions against."""
+    """The topic phrases of one language, ready to match questions against.
 
-    def __init__(self, lang: str, phrases: Iterable[tuple[str, Hashable]]):
+    `fuzzy` allows typos; the English fallback index of a non-English conversation goes
+    without, since an English word one letter from a French one ("detain", "demain") is
+    a coincidence, not a typo.
+    """
+
+    def __init__(self, lang: str, phrases: Iterable[tuple[str, Hashable]], fuzzy: bool = True):
         name = STEMMERS.get(lang.split("_")[0])
         self._stemmer = snowballstemmer.stemmer(name) if name else None
+        self.fuzzy = fuzzy
         self.phrases: list[tuple[tuple[str, ...], Hashable]] = []
         self.by_word: dict[str, set[int]] = defaultdict(set)
         screens_of: dict[str, set[Hashable]] = defaultdict(set)
@@ -101,40 +107,56 @@ class TopicIndex:
             self.buckets[key[:3]].append(key)
 
     def key(self, word: str) -> str:
-        """A word as it is indexed: its Snowball stem where the language has a stemmer."""
+        """A word as it is indexed: its Snowball stem where the language has a stemmer, unless
+        the stem is too short to mean anything on its own (Armenian եղանակ -> եղ)."""
         if self._stemmer is None or len(word) < MIN_PREFIX:
             return word
-        return self._stemmer.stemWord(word) or word
+        stem = self._stemmer.stemWord(word)
+        return stem if len(stem) >= MIN_PREFIX else word
 
-    def _same(self, word: str) -> list[str]:
+    def _related(self, topic: str, word: str) -> bool:
+        """Whether a topic word and a word of the question are one word with other endings."""
+        shorter = min(len(topic), len(word))
+        if shorter < MIN_PREFIX:
+            return False
+        common = 0
+        for a, b in zip(topic, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common == len(topic):
+            return True  # "pasaport" in "pasaportumu"
+        if self._stemmer is None:
+            slack = 1 if shorter <= 7 else 2
+            if common >= max(3, shorter - slack):
+                return True  # "პასპორტი" and "პასპორტს", "ფული" and "ფულს"
+        return common >= 6 and common >= 0.7 * shorter  # "değiştirmek", "değiştirebilir"
+
+    def _same(self, word: str) -> set[str]:
         """The topic keys a word of the question stands for."""
         key = self.key(word)
-        if key in self.by_word:
-            return [key]
-        found = []
-        for k in self.buckets.get(key[:3], ()) if len(key) >= MIN_PREFIX else ():
-            shorter = min(len(k), len(key))
-            common = 0
-            for a, b in zip(k, key, strict=False):
-                if a != b:
-                    break
-                common += 1
-            if (common == len(k) >= MIN_PREFIX) or common >= max(MIN_PREFIX + 1, shorter - 2):
-                found.append(k)
-        if found or len(key) < 5:
+        found = {k for k in (key, word) if k in self.by_word}
+        for form in dict.fromkeys((key, word)):
+            for k in self.buckets.get(form[:3], ()):
+                if k not in found and self._related(k, form):
+                    found.add(k)
+        if found or not self.fuzzy or len(word) < 5:
             return found
-        cutoff = 2 if len(key) >= 8 else 1
+        cutoff = 2 if len(word) >= 8 else 1
         near = process.extract(
-            key, self.keys, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=3
+            word, self.keys, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=3
         )
-        return [k for k, distance, _ in near if distance <= cutoff and len(k) >= 5]
+        return {k for k, distance, _ in near if distance <= cutoff and len(k) >= 5}
 
     def scores(self, text: str) -> dict[Hashable, float]:
-        """Each screen's score for a question: the weights of the topic words it contains,
-        counted from the phrases whose every word it contains."""
-        present: set[str] = set()
-        for word in words(text):
-            present.update(self._same(word))
+        """Each screen's score for a question: for each word of the question, the weight of
+        the heaviest topic word it stands for among the screen's phrases it wholly contains.
+
+        A word counts once per screen, however many of its topic words it resembles
+        (Sorani پارەی is both پارە and پارەدان).
+        """
+        found = [same for same in map(self._same, words(text)) if same]
+        present = set().union(*found)
         if not present:
             return {}
         covered: dict[Hashable, set[str]] = defaultdict(set)
@@ -143,7 +165,12 @@ class TopicIndex:
                 keys, screen = self.phrases[index]
                 if all(k in present for k in keys):
                     covered[screen].update(keys)
-        return {screen: sum(self.weight[k] for k in keys) for screen, keys in covered.items()}
+        return {
+            screen: sum(
+                max((self.weight[k] for k in same if k in keys), default=0.0) for same in found
+            )
+            for screen, keys in covered.items()
+        }
 
 
 def decide(scores: dict[Hashable, float]) -> Match:

@@ -41,27 +41,22 @@ class MenuRunner(Runner):
         option = engine.match_option(run, node, text, payload, fuzzy=False)
         if option is None and engine.start_keyword(run, text):
             return
-        loose = None
-        if option is None and not payload:
-            loose = best_match(text, self.table(run, node))
-            # A short reply close to a label is an answer; a longer text is a question first.
-            if loose is not None and len(text.split()) <= SHORT_REPLY_WORDS:
-                option, loose = loose, None
+        # A question in free text goes to the screen that answers it before a loose match
+        # to a label ("where to buy a cheap phone" is no request for a counsellor).
         if option is None and not payload and engine.answer_question(run, text):
             return
-        option = option or loose
+        if option is None and len(text.split()) <= SHORT_REPLY_WORDS:
+            option = best_match(text, self.table(run, node))
         if option is not None:
             run.state.retries = 0
             engine.follow(run, option.target)
         else:
             sorry = engine.text(run, node.retry) or engine.system(run, "not_understood")
-            system = engine.flows.system
-            if (
-                node.retry is None
-                and worth_matching(text)
-                and "not_understood_counsellor" in system
-            ):
-                sorry += "\n" + engine.text(run, system["not_understood_counsellor"])
+            extra = engine.flows.system.get("not_understood_counsellor")
+            if worth_matching(text) and not payload:
+                engine.count_question(run, "unmatched")
+                if node.retry is None and extra is not None:
+                    sorry += "\n" + engine.text(run, extra)
             engine.say(run, sorry)
             engine.go(run, run.state.flow, node.id)
 
