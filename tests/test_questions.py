@@ -99,3 +99,42 @@ def test_only_language_and_outcome_leave_the_engine(engine):
         assert "passport" not in turn.state.to_json() and "0470" not in turn.state.to_json()
     unmatched = engine.step(at_main_menu("fr"), Inbound("quel temps demain"), T0 + 10)
     assert [dict(e.data) for e in unmatched.events] == [{"lang": "fr", "outcome": "unmatched"}]
+
+
+def test_validate_warns_about_topic_clashes_with_file_line_col(engine):
+    from bot.core.questions import topic_problems
+
+    found = [str(p) for p in topic_problems(engine)]
+    clash = [
+        p for p in found if '"call back" (en) is a menu answer leading to counsellor.start' in p
+    ]
+    assert clash and clash[0].startswith("flows/counsellor.yaml:") and ": warning: " in clash[0]
+    assert not [p for p in found if '"passport"' in p]
+
+
+def test_validate_warns_about_shared_topics_commands_and_missing_languages(tmp_path):
+    from bot.core.engine import Engine
+    from bot.core.questions import topic_problems
+    from bot.flow import load_flows
+
+    (tmp_path / "_config.yaml").write_text(
+        (ROOT / "flows" / "_config.yaml")
+        .read_text()
+        .replace(
+            "languages: [en, fr, nl, ka, hy, fa, ar, ru, uk, tr, ckb, ps]", "languages: [en, ka]"
+        )
+    )
+    (tmp_path / "main.yaml").write_text(
+        "nodes:\n"
+        "  - id: menu\n    type: menu\n    text: Choose\n    topics: 'passport, stop'\n"
+        "    options:\n      - {label: Other, goto: other}\n"
+        "  - id: other\n    type: message\n    topics: 'passport, ticket'\n    text: Hi\n"
+    )
+    (tmp_path / "help.yaml").write_text("nodes:\n  - {id: h, type: message, text: Help}\n")
+    found = [str(p) for p in topic_problems(Engine(load_flows(tmp_path)))]
+    assert any(
+        'main.yaml:10:13: warning: topic "passport" (en) is also a topic of main.menu' in p
+        for p in found
+    ), found
+    assert any('topic "stop" (en) is the command word of STOP' in p for p in found)
+    assert any('"other" has no topic words in ka' in p for p in found)

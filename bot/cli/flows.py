@@ -27,11 +27,12 @@ def validate(flows_dir: Path | None) -> None:
         from bot.channels.costs import oversized
         from bot.channels.whatsapp import label_problems
         from bot.core.engine import Engine
+        from bot.core.questions import topic_problems
         from bot.core.runtime import make_translator
 
         engine = Engine(flowset, make_translator(flowset, config.locales_path))
-
-        problems = sorted(problems + oversized(engine) + label_problems(engine))
+        found = oversized(engine) + label_problems(engine) + topic_problems(engine)
+        problems = sorted(problems + found)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == ERROR for p in problems)

@@ -16,7 +16,8 @@ from types import MappingProxyType
 from bot.core.nodes.base import Steps
 from bot.core.turn import Event, Run
 from bot.flow.nodes import Menu
-from bot.text.matching import choice_number, split_words
+from bot.flow.problems import WARNING, Problem
+from bot.text.matching import choice_number, normalize, split_words
 from bot.text.segments import analyse
 from bot.text.topics import Match, TopicIndex, match, worth_matching
 
@@ -154,3 +155,56 @@ class Questions:
             for key, label in first.items()
             if key in self.screens and len(targets[label.msgid]) == 1
         }
+
+
+def topic_problems(engine: Steps) -> list[Problem]:
+    """Warnings for editors and translators about topic words, language by language.
+
+    A phrase two screens share in one language (neither is ever answered directly), a
+    phrase that is a command word or answers a main-menu option leading elsewhere (the
+    command or the option wins where most questions arrive), and a screen whose topics are
+    not translated into a language (it is found only by its English words there).
+    """
+    problems: list[Problem] = []
+    flows = engine.flows
+    commands = getattr(engine, "commands", {})
+    screens = [
+        (flow, node)
+        for flow in flows.flows.values()
+        for node in flow.nodes.values()
+        if getattr(node, "topics", None) is not None
+    ]
+    default = engine.settings.default_language
+    for lang in engine.settings.languages:
+        answers: dict[str, set[str]] = {}
+        main_menu = getattr(engine, "main_menu", None)
+        for option in main_menu.options if main_menu is not None else ():
+            target = f"{option.target.flow}.{option.target.node}"
+            for text in [option.label, *([option.synonyms] if option.synonyms else [])]:
+                for word in split_words(engine.tr.gettext(lang, text.msgid)):
+                    answers.setdefault(normalize(word), set()).add(target)
+        owner: dict[str, str] = {}
+        for flow, node in screens:
+            key = f"{flow.id}.{node.id}"
+            topics = node.topics
+            translated = engine.tr.gettext(lang, topics.msgid)
+
+            def warn(message: str, flow=flow, topics=topics) -> None:
+                problems.append(Problem(flow.path, topics.line, topics.col, WARNING, message))
+
+            if lang != default and translated == topics.msgid:
+                warn(f'"{node.id}" has no topic words in {lang}: only its English ones match')
+                continue
+            for word in split_words(translated):
+                folded = normalize(word)
+                if folded in owner and owner[folded] != key:
+                    warn(f'topic "{word}" ({lang}) is also a topic of {owner[folded]}')
+                owner.setdefault(folded, key)
+                command = commands.get(folded or word.strip())
+                if command:
+                    warn(f'topic "{word}" ({lang}) is the command word of {command}')
+                elsewhere = answers.get(folded, set()) - {key}
+                if elsewhere:
+                    where = ", ".join(sorted(elsewhere))
+                    warn(f'topic "{word}" ({lang}) is a menu answer leading to {where}')
+    return problems
