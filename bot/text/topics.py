@@ -9,8 +9,9 @@ a Snowball stemmer where Snowball has the language, prefixes for agglutinative w
 two typos in longer words (rapidfuzz). A word several screens share weighs less, so a
 question that only says "family" offers the screens about families instead of picking one.
 
-Pure and local: no model, no network, nothing kept. An index is built once per language;
-a match looks up each word of the question in dictionaries and a small prefix bucket.
+Pure and local: no model, no network, nothing kept but digests. An index is built once per
+language; a match looks up each word of the question in dictionaries and a small prefix
+bucket, and remembers the result under the word's digest.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.text.digest_cache import DigestCache
 from bot.text.matching import choice_number, normalize
 
 STEMMERS = {
@@ -43,6 +45,10 @@ MIN_PREFIX = 4
 
 CLOSE = 0.6
 """Screens within this share of the best score are close: several of them make a list."""
+
+SEEN_LIMIT = 20_000
+"""Words of questions whose topic words an index remembers, under a digest (Snowball in pure
+Python costs about 0.2 ms a word; people reuse the same few hundred words)."""
 
 MAX_CHOICES = 3
 """A suggestion list names at most this many screens."""
@@ -105,6 +111,7 @@ class TopicIndex:
         self.buckets: dict[str, list[str]] = defaultdict(list)
         for key in self.keys:
             self.buckets[key[:3]].append(key)
+        self._seen = DigestCache(SEEN_LIMIT)
 
     def key(self, word: str) -> str:
         """A word as it is indexed: its Snowball stem where the language has a stemmer, unless
@@ -132,8 +139,17 @@ class TopicIndex:
                 return True  # "პასპორტი" and "პასპორტს", "ფული" and "ფულს"
         return common >= 6 and common >= 0.7 * shorter  # "değiştirmek", "değiştirebilir"
 
-    def _same(self, word: str) -> set[str]:
-        """The topic keys a word of the question stands for."""
+    def _same(self, word: str) -> frozenset[str]:
+        """The topic keys a word of the question stands for, remembered under the word's
+        digest: the words people type are never kept, even in memory."""
+        digest = DigestCache.key(word)
+        found = self._seen.get(digest)
+        if found is None:
+            found = frozenset(self._find(word))
+            self._seen.put(digest, found)
+        return found
+
+    def _find(self, word: str) -> set[str]:
         key = self.key(word)
         found = {k for k in (key, word) if k in self.by_word}
         for form in dict.fromkeys((key, word)):
