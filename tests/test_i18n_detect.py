@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.i18n.detect import main_script, region_of, suggest_language
+from bot.i18n.detect import ask_languages, main_script, region_of, suggest_language
 
 SHIPPED = ("en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps")
 BELGIAN = "+32470000001"  # made-up Belgian mobile
@@ -65,11 +65,40 @@ def test_a_number_from_the_service_country_says_nothing():
 
 
 def test_country_breaks_a_tie_inside_a_script():
-    # No letter tells Persian from Arabic here; an Iranian number does.
-    assert suggest_language("مرحبا", "+989121234567", SHIPPED) == "fa"
-    assert suggest_language("مرحبا", BELGIAN, SHIPPED) == "ar"
+    # No letter or word tells Persian from Arabic in سلام; an Iranian number does.
+    assert suggest_language("سلام", "+989121234567", SHIPPED) == "fa"
+    assert suggest_language("سلام", "+9647701234567", SHIPPED) == "ar"
+    assert suggest_language("سلام", "+93701234567", SHIPPED) == "fa"
     # Cyrillic without Ukrainian or Russian-only letters.
     assert suggest_language("Добрий день", "+380501234567", SHIPPED) == "uk"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("درود", "fa"),
+        ("سلام چطوری", "fa"),
+        ("ممنون", "fa"),
+        ("مرحبا", "ar"),
+        ("شلونك", "ar"),
+        ("شكرا", "ar"),
+        ("سڵاو", "ckb"),
+        ("چۆنی", "ckb"),
+        ("ستړي مه شې", "ps"),
+        ("څنګه یې", "ps"),
+    ],
+)
+def test_words_only_one_arabic_script_language_uses_decide(text, lang):
+    assert suggest_language(text, BELGIAN, SHIPPED) == lang
+
+
+def test_undecided_arabic_script_suggests_nothing_and_names_the_languages_to_ask():
+    assert suggest_language("سلام", BELGIAN, SHIPPED) is None
+    assert suggest_language("سلام", None, SHIPPED) is None
+    assert ask_languages("سلام", SHIPPED) == ("ar", "fa", "ckb", "ps")
+    assert ask_languages("سلام", ("en", "fa")) == ()  # one offered: nothing to ask
+    assert ask_languages("hello", SHIPPED) == ()
+    assert ask_languages("Привет", SHIPPED) == ()
 
 
 def test_script_beats_country():

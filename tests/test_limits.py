@@ -377,3 +377,24 @@ def test_webhook_common_message_still_takes_two_round_trips_with_limits(app, twi
     finally:
         AbstractConnection.send_packed_command = original
     assert len(sent) == 2
+
+
+def test_free_text_questions_are_counted_by_language_and_outcome_only(redis):
+    from types import MappingProxyType
+
+    from bot.core.turn import Event, Reply, Turn
+
+    def asked(outcome):
+        def step(state):
+            state = state or State(lang="fa")
+            event = Event("question", MappingProxyType({"lang": "fa", "outcome": outcome}))
+            return Turn(state, (Reply("answer"),), (event,))
+
+        return step
+
+    store = make_store(redis, rate_limit=0, loop_streak=0)
+    for i, outcome in enumerate(("matched", "matched", "unmatched")):
+        store.handle(P, f"SMq{i}", asked(outcome), at(i * 30, f"q{i}"))
+    key = keys.limit_stats_key(limits.day(at(0).at_ms))
+    assert redis.hgetall(key) == {b"questions:fa:matched": b"2", b"questions:fa:unmatched": b"1"}
+    assert 0 < redis.ttl(key)

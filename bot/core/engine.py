@@ -15,10 +15,13 @@ from types import MappingProxyType
 from babel import Locale, UnknownLocaleError
 
 from bot.core.nodes import RUNNERS, Runner
+from bot.core.questions import PENDING as TOPICS_PENDING
+from bot.core.questions import Questions
 from bot.core.state import State
 from bot.core.turn import Event, Inbound, Reply, Run, Turn
 from bot.flow.model import FlowSet, Node, Target, Text
 from bot.flow.nodes import REGISTRY, Menu
+from bot.i18n.detect import ENDONYMS, LANGUAGE_WORD, ask_languages, suggest_language
 from bot.text.matching import MatchTable, best_match, choice_number, normalize, split_words
 
 __all__ = [
@@ -42,6 +45,10 @@ def command_key(text: str) -> str:
     An empty message must not match anything, so "?" is kept as "?" rather than folded away.
     """
     return normalize(text) or text.strip()
+
+
+ASK_PENDING = "lang?"
+"""`State.pending` while the first reply asks which language: "lang?ar,fa,ckb,ps"."""
 
 
 class PlainTranslator:
@@ -142,6 +149,7 @@ class Engine:
             raise TypeError(f"node types without a runner in bot/core/nodes/: {missing}")
         # One runner per node type, dispatched by `type` (bot/core/nodes/).
         self.runners: dict[str, Runner] = {name: cls(self) for name, cls in RUNNERS.items()}
+        self.questions = Questions(self)
 
     # --- text -------------------------------------------------------------------------
 
@@ -187,13 +195,22 @@ class Engine:
         idle = now - st.seen if st.seen else 0
         returning = bool(st.seen) and idle > self.settings.session_timeout
         st.seen = now
+        ask: tuple[str, ...] = ()
         if st.lang is None:
             hint = inbound.lang_hint
             st.lang = hint if hint in self.settings.languages else self.settings.default_language
+            if hint not in self.settings.languages and not inbound.payload:
+                ask = ask_languages(text, self.settings.languages)
         key = command_key(text)
         command = self.commands.get(key)
         if inbound.payload and inbound.payload.startswith("cmd:"):
             command = inbound.payload[4:]
+        if ask and command is None:
+            # The script names several languages and nothing else decided: ask, once.
+            st.lang = ask[0]
+            st.pending = ASK_PENDING + ",".join(ask)
+            self.ask_language(run, ask)
+            return self.finish(run)
         if st.opted_out:
             if command == "START":
                 st.opted_out = False
@@ -215,15 +232,22 @@ class Engine:
             self.say(run, self.system(run, "welcome_back"))
             self.goto_main(run)
             return self.finish(run)
+        if command is None and st.pending and st.pending.startswith(TOPICS_PENDING):
+            if self.questions.pick(run, text, inbound.payload):
+                return self.finish(run)
         if command:
             self.command(run, command)
         elif st.pending == "forget":
             self.confirm_forget(run, text)
         elif st.pending == "lang":
             self.choose_language(run, text, inbound.payload, None)
+        elif st.pending and st.pending.startswith(ASK_PENDING):
+            first_contact = not self.answer_language_ask(run, text, inbound.payload)
         elif st.node and st.flow in self.flows.flows and st.node in self.flows.flows[st.flow].nodes:
             self.answer(run, self.flows.node(st.flow, st.node), text, inbound.payload)
         elif self.start_keyword(run, text):
+            pass
+        elif self.answer_question(run, text, welcome=first_contact):
             pass
         else:
             self.goto_main(run, welcome=first_contact)
@@ -321,6 +345,45 @@ class Engine:
         lines = [f"{self.number(run, i)}. {label}" for i, (_, label) in enumerate(options, 1)]
         self.say(run, self.system(run, "language_prompt"), lines=lines, options=tuple(options))
 
+    def ask_language(self, run: Run, choices: tuple[str, ...]) -> None:
+        """One SMS segment: "Language?" in each language, then each named in its own script."""
+        names = [ENDONYMS.get(c) or self.tr.language_name(c) for c in choices]
+        prompt = " ".join(LANGUAGE_WORD.get(c, "") for c in choices).strip()
+        lines = [f"{i} {name}" for i, name in enumerate(names, 1)]
+        options = tuple((f"lang:{c}", name) for c, name in zip(choices, names, strict=True))
+        self.say(run, prompt, lines=lines, options=options)
+
+    def answer_language_ask(self, run: Run, text: str, payload: str | None) -> bool:
+        """The reply to `ask_language`: a number, a name, or a text whose words decide.
+
+        Asked once: whatever the reply, the conversation goes on with the welcome, in the
+        language chosen or else the first asked about (the welcome then says how to change
+        it). True when a language was chosen.
+        """
+        st = run.state
+        choices = tuple(c for c in (st.pending or "")[len(ASK_PENDING) :].split(",") if c)
+        choices = tuple(c for c in choices if c in self.settings.languages)
+        chosen = None
+        if payload and payload.startswith("lang:") and payload[5:] in choices:
+            chosen = payload[5:]
+        number = choice_number(text)
+        if chosen is None and number and 1 <= number <= len(choices):
+            chosen = choices[number - 1]
+        if chosen is None:
+            named = best_match(text, self.language_table)
+            chosen = named if named in choices else suggest_language(text, None, choices)
+        st.pending = None
+        if chosen is None:
+            st.lang = choices[0] if choices else st.lang
+            self.goto_main(run, welcome=True)
+            return False
+        st.lang = chosen
+        st.lang_confirmed = True
+        run.events.append(Event("language", MappingProxyType({"lang": chosen})))
+        self.say(run, self.system(run, "language_set"))
+        self.goto_main(run, welcome=True)
+        return True
+
     def choose_language(self, run: Run, text: str, payload: str | None, node) -> None:
         langs = self.settings.languages
         chosen = None
@@ -359,6 +422,15 @@ class Engine:
             return False
         self.go(run, flow, self.flows.flows[flow].start)
         return True
+
+    def answer_question(self, run: Run, text: str, welcome: bool = False) -> bool:
+        """Free text answered by the screen whose topics it names, or a short list of them
+        (bot/core/questions.py); False when none matches."""
+        return self.questions.answer(run, text, welcome)
+
+    def count_question(self, run: Run, outcome: str) -> None:
+        """Count a question's outcome (an event with the language only, never the text)."""
+        self.questions.count(run, outcome)
 
     def word_table(
         self, run: Run, node_id: str, entries: Iterable[tuple], extra: Iterable = ()

@@ -7,6 +7,7 @@ the engine (no server needed) and prints a readable diff when a reply changed. W
 ```yaml
 description: A Georgian asks about eligibility
 lang: ka            # optional: the language the person has chosen before
+number: "+995..."   # optional: the sender's number, for the first language guess
 conversation:
   - send: "hi"
     expect:
@@ -93,7 +94,8 @@ def replay(engine: Engine, path: Path, update: bool = False) -> Outcome:
         sent = str(step.get("send", ""))
         hint = step.get("lang_hint")
         if hint is None and (state is None or state.lang is None):
-            hint = suggest_language(sent, None, engine.settings.languages)  # as the service does
+            number = doc.get("number")
+            hint = suggest_language(sent, number, engine.settings.languages)  # as the service does
         inbound = Inbound(sent, channel=channel, payload=step.get("payload"), lang_hint=hint)
         turn = engine.step(state, inbound, now)
         state = turn.state

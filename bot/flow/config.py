@@ -40,6 +40,12 @@ SYSTEM_TEXTS = {
     "rate_limited": "sent once to someone who sends more messages than the rate limit allows",
 }
 
+OPTIONAL_SYSTEM_TEXTS = {
+    "topics_suggest": "the line above a short list of screens that may answer a question",
+    "not_understood_counsellor": "added when a question in free text matched no screen",
+}
+"""System texts a flow set may leave out (the engine then sends none)."""
+
 SETTINGS = {
     "default_language": "the language used before the person chooses one",
     "languages": "the languages offered in the language menu",
@@ -133,7 +139,8 @@ def parse_config(data, out: Collector):
     commands_doc = {c: f"words for {c}" for c in COMMANDS}
     words = _texts(data.get("commands"), "commands", commands_doc, out, "_config/commands")
     commands = {name: Command(name, text) for name, text in words.items()}
-    system = _texts(data.get("system"), "system", SYSTEM_TEXTS, out, "_config/system")
+    known = {**SYSTEM_TEXTS, **OPTIONAL_SYSTEM_TEXTS}
+    system = _texts(data.get("system"), "system", known, out, "_config/system")
     lists: dict[str, tuple[str, ...]] = {}
     raw_lists = data.get("lists") or YDict()
     if isinstance(raw_lists, YDict):

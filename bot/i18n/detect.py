@@ -5,10 +5,15 @@ that LANG changes it. Script comes first because it is what the person actually 
 Georgian and Armenian scripts name their language; Cyrillic is Ukrainian when it has і ї є ґ;
 Arabic script is told apart by the letters only one language uses (Pashto ټ ډ ړ ښ ګ ڼ ې ۍ,
 Sorani ڕ ڵ ۆ ێ ە, Persian پ چ ژ گ and the Persian forms ی ک, Arabic ي ك ة); Latin text is
-Turkish by ğ ş ı İ, and French, Dutch or English by a few very common words. When the script
-does not decide, the country of the number does (phonenumbers' region, then the languages
-CLDR lists for that territory). A number from the service's own country says nothing about
-the person and is ignored. Nothing here logs or keeps the text or the number.
+Turkish by ğ ş ı İ, and French, Dutch or English by a few very common words. Arabic script is
+also told apart by greetings only one of its languages uses (Persian درود چطوری ممنون, Arabic
+مرحبا شلونك شكرا, Sorani سڵاو چۆنی, Pashto ستړي مه شې څنګه): most people start with سلام,
+which all four share. When the text does not decide, the country of the number does
+(phonenumbers' region, then the languages CLDR lists for that territory). A number from the
+service's own country says nothing about the person and is ignored. When Arabic script is
+still undecided, nothing is suggested and `ask_languages` names the languages to ask about:
+guessing Arabic for an Afghan who wrote سلام from a Belgian number is a wrong first answer.
+Nothing here logs or keeps the text or the number.
 
 A statistical detector (lingua) was considered and left out: it adds tens of megabytes of
 models and is unreliable on one- or two-word SMS, where the letters above already decide.
@@ -52,12 +57,28 @@ WEIGHTS = {"ps": 3, "ckb": 3, "uk": 3, "ru": 2, "tr": 3, "fa": 1, "ar": 1, "fr":
 """Letters unique to a language weigh more than letters it shares with a neighbour."""
 
 WORDS = {
+    "fa": {"درود", "چطوری", "چطوره", "ممنون", "مرسی", "خوبی", "خوبین", "میخوام", "هستم", "چیه"},
+    "ar": {"مرحبا", "شلونك", "شكرا", "السلام", "عليكم", "اهلا", "أهلا", "كيفك", "ابغى", "اريد"},
+    "ckb": {"سڵاو", "چۆنی", "سوپاس", "باشی", "دەمەوێ", "چۆن"},
+    "ps": {"ستړي", "څنګه", "مننه", "ښه", "غواړم", "یې"},
     "en": {"hello", "hi", "the", "yes", "no", "help", "please", "i", "am", "my", "what", "is"},
     "fr": {"bonjour", "salut", "oui", "non", "je", "suis", "merci", "aide", "est", "pas", "le"},
     "nl": {"hallo", "hoi", "ja", "nee", "ik", "ben", "het", "een", "niet", "dank", "goedemorgen"},
     "tr": {"merhaba", "selam", "evet", "hayır", "yardım", "bir", "ve", "teşekkürler", "nasılsın"},
 }
-"""Very common words of the Latin-script languages, for messages without telling letters."""
+"""Very common words of a language, for messages without telling letters (Arabic script:
+greetings its neighbours do not use)."""
+
+ASK_SCRIPTS = ("Arabic",)
+"""Scripts whose languages are asked about when nothing decides, rather than guessed: the
+first of Arabic script's languages is as often wrong as right on a first "سلام"."""
+
+ENDONYMS = {"ar": "العربية", "fa": "فارسی", "ckb": "کوردی", "ps": "پښتو"}
+"""Short names of a language in itself, as its speakers recognise it in a one-line choice
+(CLDR's Sorani name, "کوردیی ناوەندی", is long and unfamiliar)."""
+
+LANGUAGE_WORD = {"ar": "اللغة؟", "fa": "زبان؟", "ckb": "زمان؟", "ps": "ژبه؟"}
+""""Language?" in each language asked about: the first line of the one-segment question."""
 
 _SCRIPT_RANGES = (
     ("Georgian", 0x10A0, 0x10FF),
@@ -110,7 +131,7 @@ def _winner(scores: dict[str, int]) -> str | None:
 
 
 def _by_words(text: str, candidates: Sequence[str]) -> str | None:
-    words = set(re.findall(r"\w+", text.casefold()))
+    words = set(re.findall(r"\w+", text.replace("\u200c", "").casefold()))
     scores = {lang: len(words & WORDS.get(lang, set())) for lang in candidates}
     return _winner(scores)
 
@@ -149,7 +170,8 @@ def suggest_language(text: str, number: str | None, languages: Sequence[str]) ->
     if len(family) == 1 and script != "Latin":
         return family[0]
     if family:
-        guess = _by_letters(text, family)
+        guess = _by_words(text, family) if script == "Arabic" else None
+        guess = guess or _by_letters(text, family)
         if guess is None and script == "Latin":
             guess = _by_words(text, family)
         if guess:
@@ -157,5 +179,19 @@ def suggest_language(text: str, number: str | None, languages: Sequence[str]) ->
         by_country = from_country(number, family)
         if by_country:
             return by_country
+        if script in ASK_SCRIPTS:
+            return None
         return family[0] if script != "Latin" else from_country(number, allowed)
     return from_country(number, allowed)
+
+
+def ask_languages(text: str, languages: Sequence[str]) -> tuple[str, ...]:
+    """The offered languages to ask about when `suggest_language` found none for `text`.
+
+    Empty unless the text is in a script of ASK_SCRIPTS with more than one offered language.
+    """
+    script = main_script(text or "")
+    if script not in ASK_SCRIPTS:
+        return ()
+    family = tuple(lang for lang in SCRIPT_LANGUAGES[script] if lang in languages)
+    return family if len(family) > 1 else ()

@@ -23,6 +23,12 @@ WORD_LIST_NOTE = (
     "people of your language would send for this, separated by commas. A word must not mean "
     "something else in another language of the service."
 )
+TOPICS_NOTE = (
+    "Topic words: the words and short phrases people of your language use when they ask "
+    "about what this screen answers (including common misspellings and Latin-script "
+    "spellings). Comma-separated. A question that contains every word of one phrase is "
+    "answered with this screen, so avoid words that say nothing on their own (go, want, help)."
+)
 PLACEHOLDER_NOTE = "Keep {names} exactly as written: the service fills them in."
 
 
@@ -32,6 +38,7 @@ def _is_word_list(text: Text) -> bool:
         where.startswith("_config/commands/")
         or where in ("_config/system/yes_words", "_config/system/no_words")
         or where.endswith("/synonyms")
+        or where.endswith("/topics")
     )
 
 
@@ -43,7 +50,9 @@ def comments_for(text: Text) -> list[str]:
         comments.append(f"System text: {SYSTEM_TEXTS[key]}.")
     elif text.where.startswith("_config/commands/"):
         comments.append(f"Words for the {key} command, which works at any point.")
-    if _is_word_list(text):
+    if text.where.endswith("/topics"):
+        comments.append(TOPICS_NOTE)
+    elif _is_word_list(text):
         comments.append(WORD_LIST_NOTE)
     if text.names:
         names = ", ".join(f"%({name})s" for name in text.names)

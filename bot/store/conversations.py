@@ -450,6 +450,7 @@ class ConversationStore:
                     # trigger a callback, and any reply would feed the loop.
                     texts, position, preferences = [], "", ""
                     stats, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
+            stats = stats or question_counter(turn)
             channel = arrival.channel if arrival else "sms"
             units = pricing.outbound_units(channel, texts, call.max_segments)
             replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
@@ -566,3 +567,12 @@ class ConversationStore:
         pipe.hsetnx(name, "alerted" if share >= 100 else f"alerted{share}", 1)
         pipe.expire(name, limits.BUDGET_KEEP)
         return bool(pipe.execute()[0])
+
+
+def question_counter(turn: Any) -> str:
+    """The daily stats field a free-text question of the turn counts in ("questions:fa:matched"):
+    its language and outcome only, counted by the commit the turn already makes."""
+    for event in getattr(turn, "events", ()) or ():
+        if event.type == "question":
+            return f"questions:{event.data.get('lang')}:{event.data.get('outcome')}"
+    return ""

@@ -102,7 +102,8 @@ def delivery_stats_key(day: str) -> str:
 
 
 def limit_stats_key(day: str) -> str:
-    """A hash of counters for one UTC day: messages refused by a limit, loops; no numbers."""
+    """A hash of counters for one UTC day: messages refused by a limit, loops, and free-text
+    questions by language and outcome (`questions:fa:matched`); no numbers, no texts."""
     return f"{PREFIX}stats:limits:{day}"
 
 

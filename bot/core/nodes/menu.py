@@ -12,6 +12,10 @@ from bot.core.turn import Reply, Run
 from bot.flow.model import Option, Target
 from bot.flow.nodes import Menu
 from bot.text.matching import MatchTable, best_match, choice_number
+from bot.text.topics import worth_matching
+
+SHORT_REPLY_WORDS = 3
+"""A reply of up to this many words that is close to an option's label picks that option."""
 
 
 @runs(Menu)
@@ -37,13 +41,23 @@ class MenuRunner(Runner):
         option = engine.match_option(run, node, text, payload, fuzzy=False)
         if option is None and engine.start_keyword(run, text):
             return
-        if option is None:
+        # A question in free text goes to the screen that answers it before a loose match
+        # to a label ("where to buy a cheap phone" is no request for a counsellor).
+        if option is None and not payload and engine.answer_question(run, text):
+            return
+        if option is None and len(text.split()) <= SHORT_REPLY_WORDS:
             option = best_match(text, self.table(run, node))
         if option is not None:
             run.state.retries = 0
             engine.follow(run, option.target)
         else:
-            engine.say(run, engine.text(run, node.retry) or engine.system(run, "not_understood"))
+            sorry = engine.text(run, node.retry) or engine.system(run, "not_understood")
+            extra = engine.flows.system.get("not_understood_counsellor")
+            if worth_matching(text) and not payload:
+                engine.count_question(run, "unmatched")
+                if node.retry is None and extra is not None:
+                    sorry += "\n" + engine.text(run, extra)
+            engine.say(run, sorry)
             engine.go(run, run.state.flow, node.id)
 
     def match(

@@ -9,7 +9,7 @@ from bot.flow.model import Node, Option, Target, Text, resolve
 from bot.flow.nodes.base import Ctx, check_fields, register
 
 
-@register("menu", ("text", "options", "retry"))
+@register("menu", ("text", "options", "retry", "topics"))
 @dataclass(frozen=True)
 class Menu(Node):
     """Numbered options; the person answers with a number, a label or a synonym.
@@ -31,6 +31,8 @@ class Menu(Node):
     text: Text | None = None
     options: tuple[Option, ...] = ()
     retry: Text | None = None
+    topics: Text | None = None
+    """Words and short phrases people use for what this screen answers (bot/text/topics.py)."""
 
     @classmethod
     def parse(cls, ctx: Ctx, base: dict) -> Menu:
@@ -57,7 +59,13 @@ class Menu(Node):
             if label and target:
                 synonyms = ctx.text("synonyms", item, f"options/{number}/synonyms")
                 options.append(Option(number, label, synonyms, target, *pos))
-        return cls(**base, text=ctx.text("text"), options=tuple(options), retry=ctx.text("retry"))
+        return cls(
+            **base,
+            text=ctx.text("text"),
+            options=tuple(options),
+            retry=ctx.text("retry"),
+            topics=ctx.text("topics"),
+        )
 
     def texts(self):
         out = [self.text] if self.text else []
@@ -67,6 +75,8 @@ class Menu(Node):
                 out.append(option.synonyms)
         if self.retry:
             out.append(self.retry)
+        if self.topics:
+            out.append(self.topics)
         return tuple(out)
 
     def targets(self):

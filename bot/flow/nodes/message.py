@@ -9,7 +9,7 @@ from bot.flow.model import Node, Target, Text, resolve
 from bot.flow.nodes.base import Ctx, register
 
 
-@register("message", ("text", "next"))
+@register("message", ("text", "next", "topics"))
 @dataclass(frozen=True)
 class Message(Node):
     """Send a text, then go on (to `next`, or else to the node below).
@@ -25,14 +25,18 @@ class Message(Node):
     falls_through = True
     text: Text | None = None
     next: Target | None = None
+    topics: Text | None = None
+    """Words and short phrases people use for what this screen answers (bot/text/topics.py)."""
 
     @classmethod
     def parse(cls, ctx: Ctx, base: dict) -> Message:
         ctx.require("text", "what to send")
-        return cls(**base, text=ctx.text("text"), next=ctx.target("next"))
+        return cls(
+            **base, text=ctx.text("text"), next=ctx.target("next"), topics=ctx.text("topics")
+        )
 
     def texts(self):
-        return (self.text,) if self.text else ()
+        return tuple(t for t in (self.text, self.topics) if t)
 
     def targets(self):
         return (self.next,) if self.next else ()

@@ -29,6 +29,7 @@ EXPECT = ("text", "number", "yes_no", "choice", "country")
         "on_fail",
         "min",
         "max",
+        "topics",
     ),
 )
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Question(Node):
     on_fail: Target | None = None
     minimum: int | None = None
     maximum: int | None = None
+    topics: Text | None = None
+    """Words and short phrases people use for what this question is the start of."""
 
     @classmethod
     def parse(cls, ctx: Ctx, base: dict) -> Question:
@@ -110,6 +113,7 @@ class Question(Node):
             on_fail=ctx.target("on_fail"),
             minimum=bounds.get("min"),
             maximum=bounds.get("max"),
+            topics=ctx.text("topics"),
         )
 
     def texts(self):
@@ -120,6 +124,8 @@ class Question(Node):
                 out.append(c.synonyms)
         if self.retry:
             out.append(self.retry)
+        if self.topics:
+            out.append(self.topics)
         return tuple(out)
 
     def targets(self):
