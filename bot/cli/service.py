@@ -63,8 +63,13 @@ def dev_secrets(path: Path, environ: dict[str, str]) -> tuple[dict[str, str], li
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:port."""
+    """True when nothing listens on 127.0.0.1:port.
+
+    Binds with SO_REUSEADDR, as gunicorn does: a port whose last connections are still in
+    TIME_WAIT is free for a server, so it must be free for this check too.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
