@@ -8,7 +8,9 @@ the turn's state is saved:
 - `remind`: schedule the reminder (bot.jobs.reminders);
 - `opt_out` (STOP): cancel the person's scheduled reminders;
 - `forget` (FORGET confirmed): cancel reminders, delete the callback request and every
-  queued or failed job of the conversation, then every key of the conversation.
+  queued or failed job of the conversation, then every key of the conversation, then ask
+  Redis to rewrite its files so the erased values leave the disk too
+  (bot.store.persistence).
 
 Other types are only logged. Logs name the event type, never a number, a body or an answer.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from bot.channels import render
 from bot.jobs import callbacks, queues, reminders
 from bot.settings import Settings
+from bot.store import persistence
 from bot.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -54,8 +57,9 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         cancelled = reminders.cancel_all(client, pseudonym)
         callbacks.forget(client, pseudonym)
         other = queues.forget_jobs(client, pseudonym)
-    finally:  # whatever failed above, the conversation's keys go
+    finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
+        persistence.after_erasure(client)
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
 
 
