@@ -229,6 +229,20 @@ def _wait_for_redis(connection, stop: list[int]) -> None:
             time.sleep(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)])
 
 
+def _worker_class():
+    """RQ's Worker, remembering whether it was asked to stop (else it lost Redis)."""
+    from rq import Worker
+
+    class StoppableWorker(Worker):
+        stop_signal = 0
+
+        def request_stop(self, signum, frame):
+            self.stop_signal = signum
+            super().request_stop(signum, frame)
+
+    return StoppableWorker
+
+
 def run_worker(
     connection,
     queues: tuple[str, ...] | None = None,
@@ -247,7 +261,7 @@ def run_worker(
     import logging
 
     import redis
-    from rq import Queue, Worker
+    from rq import Queue
 
     from bot.jobs import recovery, tasks
     from bot.jobs.queues import QUEUES
@@ -271,7 +285,7 @@ def run_worker(
             recovery.recover(connection, names, gone)
             if stop:
                 return worked
-            worker = Worker(
+            worker = _worker_class()(
                 [Queue(name, connection=connection) for name in names],
                 connection=connection,
                 log_job_description=False,
@@ -281,7 +295,7 @@ def run_worker(
             )
             worker.max_connection_wait_time = RECONNECT_BACKOFF[-1]
             worked = worker.work(with_scheduler=True, burst=burst) or worked
-            if burst or worker._stop_requested:
+            if burst or worker.stop_signal:
                 return worked
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             if burst:
