@@ -229,9 +229,14 @@ def _wait_for_redis(connection, stop: list[int]) -> None:
             time.sleep(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)])
 
 
-def _worker_class():
-    """RQ's Worker, remembering whether it was asked to stop (else it lost Redis)."""
+def _worker_class(pending: list[int]):
+    """RQ's Worker, remembering whether it was asked to stop (else it lost Redis).
+
+    A stop signal that came while it started, before RQ's own handlers were in place, is in
+    `pending`: the worker stops at the top of its loop, as RQ does on a stop when idle.
+    """
     from rq import Worker
+    from rq.exceptions import StopRequested
 
     class StoppableWorker(Worker):
         stop_signal = 0
@@ -239,6 +244,12 @@ def _worker_class():
         def request_stop(self, signum, frame):
             self.stop_signal = signum
             super().request_stop(signum, frame)
+
+        def check_for_suspension(self, burst: bool) -> None:
+            if pending:
+                self.stop_signal = pending[0]
+                raise StopRequested()
+            super().check_for_suspension(burst)
 
     return StoppableWorker
 
@@ -285,7 +296,7 @@ def run_worker(
             recovery.recover(connection, names, gone)
             if stop:
                 return worked
-            worker = _worker_class()(
+            worker = _worker_class(stop)(
                 [Queue(name, connection=connection) for name in names],
                 connection=connection,
                 log_job_description=False,

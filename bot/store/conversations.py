@@ -51,6 +51,12 @@ ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
 keeps the rate-limit window in `w` and `n` there."""
 
 BEGIN = Template("""
+if ARGV[5] then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then
+    return {5}
+  end
+end
 local seen = redis.call('LPOS', KEYS[3], ARGV[2])
 if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
 local now = tonumber(ARGV[4])
@@ -88,11 +94,14 @@ return {1, redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[4]) or '',
   redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
 """)
 """KEYS: lock, state, replies, prefs, activity, limit stats. ARGV: token, MessageSid, count
-(1 on the first call for a message, else 0), now ms. The store's settings (lock ms, rate
+(1 on the first call for a message, else 0), now ms, and optionally the deadline (Redis's
+clock, ms) after which the caller has given up waiting. The store's settings (lock ms, rate
 window ms, rate limit, 0 for none, stats TTL s) are written into the script: fewer arguments
 to send with every message. Returns {2, replies} for a known MessageSid; {3, count, prefs,
 state} over the rate limit, {4, count, prefs, state} when muted; {0, ''} when locked;
-{1, state, prefs, activity values in ACTIVITY_FIELDS order} when ours."""
+{1, state, prefs, activity values in ACTIVITY_FIELDS order} when ours; {5} past the
+deadline (a call Redis ran only after a stall: nothing is counted nor locked, so no lock
+outlives a caller that answered "unavailable" long ago)."""
 
 COMMIT = Template("""
 if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
@@ -259,6 +268,9 @@ class ConversationStore:
         self._commit = client.register_script(COMMIT.substitute(settings))
         self._release = client.register_script(RELEASE)
         self._spend = client.register_script(SPEND)
+        timeout = client.get_connection_kwargs().get("socket_timeout")
+        self._patience_ms = int(timeout * 1000) if timeout else 0
+        self._clock_ms = 0.0
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings: Settings) -> ConversationStore:
@@ -279,6 +291,10 @@ class ConversationStore:
         Raises RedisTooOld when the server cannot run them.
         """
         check_version(str(self.redis.info("server").get("redis_version", "")))
+        before = time.time()
+        seconds, micros = self.redis.time()
+        # Redis's clock minus ours, so a deadline is read on Redis's clock.
+        self._clock_ms = seconds * 1000 + micros / 1000 - (before + time.time()) * 500
         for script in (self._begin, self._commit, self._release, self._spend):
             script.sha = self.redis.script_load(script.script)
 
@@ -402,8 +418,12 @@ class ConversationStore:
         delay = 0.005
         while True:
             args = [token, sid, int(count), at_ms]
+            if self._patience_ms:
+                args.append(int(time.time() * 1000 + self._clock_ms) + self._patience_ms)
             reply = self._run(conn, self._begin, begin_keys, args)
             count = False
+            if int(reply[0]) == 5:  # only seen when our clocks disagree by more than the timeout
+                raise redis.TimeoutError("Redis ran the call after its deadline")
             if int(reply[0]) != 0:
                 return reply
             if time.monotonic() + delay > deadline:
