@@ -68,7 +68,7 @@ def test_erased_values_leave_the_aof_and_the_snapshot(tmp_path):
         time.sleep(1.1)  # appendfsync everysec
         assert _files_hold(tmp_path, b"secret-answer-123")
         client.delete("bot:s:{erased}")
-        assert persistence.rewrite_files(client) == ["BGREWRITEAOF", "BGSAVE"]
+        assert persistence.rewrite_files(client) == ["BGREWRITEAOF", "BGSAVE SCHEDULE"]
         deadline = time.monotonic() + 5
         while _files_hold(tmp_path, b"secret-answer-123") and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -98,10 +98,10 @@ def _snapshot_taken(client: redis.Redis, info: dict) -> bool:
 def _ask(client: redis.Redis, command: str) -> bool:
     """Run BGREWRITEAOF or BGSAVE; False while one is already running (ask again later)."""
     try:
-        client.execute_command(command)
+        client.execute_command(*command.split())
         return True
     except redis.ResponseError as exc:
-        if "progress" in str(exc).lower():
+        if any(word in str(exc).lower() for word in ("progress", "active")):
             return False
         log.warning("%s after an erasure refused: %s", command, str(exc)[:80])
         return True
@@ -124,7 +124,7 @@ def rewrite_files(client: redis.Redis) -> list[str]:
     if int(info.get("aof_enabled", 0)):
         todo.append("BGREWRITEAOF")
     if rules or _snapshot_taken(client, info):
-        todo.append("BGSAVE")
+        todo.append("BGSAVE SCHEDULE")  # runs once a running rewrite has finished
     deadline = time.monotonic() + RETRY_FOR
     done: list[str] = []
     while todo and time.monotonic() < deadline:
