@@ -313,6 +313,8 @@ def run_worker(
                 raise
             log.warning("worker lost Redis (%s)", type(exc).__name__)
         if worker is not None:
+            if worker.stop_signal:  # asked to stop as Redis went away (bot run killed)
+                return worked
             gone.append(worker.name)  # its registration and job are cleared at the restart
         for sig in STOPS:
             signal.signal(sig, lambda n, _f: stop.append(n))
