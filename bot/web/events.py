@@ -18,6 +18,7 @@ Other types are only logged. Logs name the event type, never a number, a body or
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +60,28 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         other = queues.forget_jobs(client, pseudonym)
     finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
+        other += _after_running_jobs(client, pseudonym)
         persistence.after_erasure(client)
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
+
+
+RUNNING_WAIT = 1.0
+"""Seconds FORGET waits for a job of the person that a worker is running (it writes its
+result when it ends), before deleting the jobs once more."""
+
+
+def _after_running_jobs(client: Any, pseudonym: str) -> int:
+    """Jobs running during the erasure leave a result behind: wait for them, delete again."""
+    deadline = time.monotonic() + RUNNING_WAIT
+    running = queues.running_jobs(client, pseudonym)
+    if not running:
+        return 0
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = queues.running_jobs(client, pseudonym)
+    if running:
+        log.warning("forget: %d job(s) still running; their results expire", len(running))
+    return queues.forget_jobs(client, pseudonym)
 
 
 def _opt_out(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
