@@ -39,7 +39,8 @@ return 0
 
 
 def _gone(pid: int) -> bool:
-    """True when no process has this pid on this machine."""
+    """True when no living process has this pid on this machine (a zombie is dead: killed
+    with its parent, it may wait for a reaper that never comes)."""
     if pid <= 0:
         return False
     try:
@@ -48,7 +49,12 @@ def _gone(pid: int) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
 
 
 def dead_workers(connection: redis_lib.Redis, gone: Iterable[str] = ()) -> list[Worker]:
