@@ -36,7 +36,7 @@ from bot.core.state import State, compact_json
 from bot.settings import Settings
 from bot.store import keys, limits, prefs
 from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
-from bot.store.wire import Wire, queued_commands
+from bot.store.wire import Wire, queued_commands, socket_timeout
 from bot.text import pricing
 
 KEEP_REPLIES = 3
@@ -268,7 +268,7 @@ class ConversationStore:
         self._commit = client.register_script(COMMIT.substitute(settings))
         self._release = client.register_script(RELEASE)
         self._spend = client.register_script(SPEND)
-        timeout = client.get_connection_kwargs().get("socket_timeout")
+        timeout = socket_timeout(client)
         self._patience_ms = int(timeout * 1000) if timeout else 0
         self._clock_ms = 0.0
 
