@@ -10,7 +10,8 @@ A worker killed outright (kill -9, a crash, the machine's OOM killer) cannot tel
 
 `recover` runs before a worker starts. A worker or scheduler counts as dead when it ran on
 this machine (same host name) and its process is gone, or when this process made it and
-replaced it (`gone`, a worker that lost Redis). Workers on other machines are never
+replaced it (`gone`, a worker that lost Redis); a scheduler lock whose holder has no
+heartbeat record is released too. Workers on other machines are never
 touched: their locks and jobs expire by RQ's own rules. Each abandoned job is handed to
 RQ's own clean-up (StartedJobRegistry.cleanup), which retries it when it has retries left.
 """
@@ -84,7 +85,10 @@ def release_scheduler_locks(connection: redis_lib.Redis, queues: Iterable[str]) 
         try:
             scheduler = RQScheduler.fetch(holder_name, connection)
         except SchedulerNotFound:
-            continue  # not known: leave it to its TTL
+            # No heartbeat record: its scheduler died and said so, or its record expired
+            # (a Redis restarted from older files). A live one writes it as it starts.
+            released += int(script(keys=[key], args=[holder_name]))
+            continue
         if scheduler.hostname == here and scheduler.pid and _gone(int(scheduler.pid)):
             released += int(script(keys=[key], args=[holder_name]))
             connection.delete(scheduler.key)
