@@ -92,7 +92,7 @@ def _snapshot_taken(client: redis.Redis, info: dict) -> bool:
         now = int(client.time()[0])
     except redis.RedisError:
         return False
-    return int(info.get("rdb_last_save_time", 0)) > now - uptime + 1
+    return int(info.get("rdb_last_save_time", 0)) > now - uptime
 
 
 def _ask(client: redis.Redis, command: str) -> bool:
