@@ -6,6 +6,8 @@ A small threaded `http.server` that records every request and answers from a scr
   Message resource; `script("500", "429", "21610", "201")` queues the next answers: "500"
   and "429" are those statuses with Twilio's error body, any other code (21610, 21211,
   63016) is a 400 with that error code, "201" a success.
+- `GET /2010-04-01/Accounts/<AC>/Messages.json?To=...&From=...` (messages.list): the
+  messages it accepted, newest first, filtered by To and From.
 - `POST /v1/Content` (content.v1.contents.create): 201 with a Content resource (HX...).
 - `POST /staff` and anything else: a staff webhook; 204, or the statuses in `staff_script`.
 
@@ -20,8 +22,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -52,6 +56,7 @@ class FakeTwilio:
 
     def __init__(self):
         self.requests: list[Recorded] = []
+        self.sent: list[dict] = []
         self._answers: list[str] = []
         self.staff_script: list[int] = []
         self._lock = threading.Lock()
@@ -99,7 +104,11 @@ class FakeTwilio:
     @property
     def messages(self) -> list[dict[str, str]]:
         """The form of every messages.create request, in order (failed ones included)."""
-        return [r.form for r in self.requests if r.path.endswith("/Messages.json")]
+        return [
+            r.form
+            for r in self.requests
+            if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
 
     @property
     def bodies(self) -> list[str]:
@@ -126,11 +135,13 @@ class FakeTwilio:
             record.form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
         with self._lock:
             self.requests.append(record)
-            is_message = handler.path.endswith("/Messages.json")
+            is_message = handler.path.split("?")[0].endswith("/Messages.json")
             is_staff = not is_message and handler.path != "/v1/Content"
             answer = self._answers.pop(0) if is_message and self._answers else "201"
             staff = self.staff_script.pop(0) if is_staff and self.staff_script else 204
-        if is_message:
+        if is_message and handler.command == "GET":
+            self._list(handler)
+        elif is_message:
             self._message(handler, record, answer)
         elif is_staff:
             self._send(handler, staff, b"")
@@ -155,10 +166,23 @@ class FakeTwilio:
             "num_segments": "1",
             "direction": "outbound-api",
             "api_version": "2010-04-01",
-            "date_created": "Mon, 16 Aug 2010 03:45:01 +0000",
+            "date_created": format_datetime(datetime.now(UTC).replace(microsecond=0)),
             "uri": f"/2010-04-01/Accounts/{self.ACCOUNT}/Messages/{sid}.json",
         }
+        with self._lock:
+            self.sent.insert(0, body)
         self._send(handler, 201, json.dumps(body).encode())
+
+    def _list(self, handler) -> None:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(handler.path).query).items()}
+        with self._lock:
+            found = [m for m in self.sent if all(m.get(k.lower()) == query[k] for k in
+                     ("To", "From") if k in query)]  # fmt: skip
+        base = urlsplit(handler.path).path
+        body = {"messages": found, "page": 0, "page_size": len(found) or 50,
+                "first_page_uri": base, "next_page_uri": None, "previous_page_uri": None,
+                "uri": handler.path, "start": 0, "end": max(len(found) - 1, 0)}  # fmt: skip
+        self._send(handler, 200, json.dumps(body).encode())
 
     def _content(self, handler, record: Recorded) -> None:
         doc = record.json if isinstance(record.json, dict) else {}

@@ -53,9 +53,27 @@ def test_start_and_stop_without_persistence(tmp_path):
 def test_persistent_data_survive_a_restart(tmp_path):
     with EmbeddedRedis(tmp_path, persist=True) as server:
         client = redis_lib.Redis.from_url(server.url, decode_responses=True)
-        assert client.config_get("save") == {"save": "3600 1 300 100 60 10000"}
+        assert client.config_get("save") == {"save": ""}
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
         client.set("k", "v")
+    assert (tmp_path / "appendonly.aof").exists()
+    assert not (tmp_path / "dump.rdb").exists()
+    with EmbeddedRedis(tmp_path, persist=True) as server:
+        assert redis_lib.Redis.from_url(server.url).get("k") == b"v"
+
+
+def test_a_snapshot_of_an_older_version_is_converted_to_aof(tmp_path):
+    with EmbeddedRedis(tmp_path, persist=False) as server:
+        client = redis_lib.Redis.from_url(server.url)
+        client.set("k", "v")
+        client.save()  # what the RDB-only embedded Redis left behind
     assert (tmp_path / "dump.rdb").exists()
+    with EmbeddedRedis(tmp_path, persist=True) as server:
+        client = redis_lib.Redis.from_url(server.url)
+        assert client.get("k") == b"v"
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert not (tmp_path / "dump.rdb").exists()
     with EmbeddedRedis(tmp_path, persist=True) as server:
         assert redis_lib.Redis.from_url(server.url).get("k") == b"v"
 

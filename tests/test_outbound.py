@@ -88,12 +88,26 @@ def test_errors_say_nothing_of_the_number_or_the_text(redis, twilio, fake_twilio
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_a_claim_left_by_a_dead_attempt_is_not_sent_again(redis, twilio, fake_twilio):
-    """The worker died between claiming and recording: the message may have gone out."""
-    redis.hset(keys.outbox_key(P), "SMin.1", outbound.SENDING)
-    with pytest.raises(MaybeSent):
-        send(redis, twilio)
-    assert fake_twilio.messages == []
+def test_a_claim_left_by_a_dead_attempt_is_not_sent_again_when_twilio_has_it(
+    redis, twilio, fake_twilio
+):
+    """The worker died after Twilio took the message: found at Twilio, recorded, not resent."""
+    sid = send(redis, twilio)
+    redis.hset(keys.outbox_key(P), "SMin.1", f"{outbound.SENDING}:{int(time.time())}")
+    assert send(redis, twilio) == sid
+    assert len(fake_twilio.messages) == 1
+    assert redis.hget(keys.outbox_key(P), "SMin.1") == sid.encode()
+
+
+def test_a_claim_left_by_a_dead_attempt_is_sent_when_twilio_never_got_it(
+    redis, twilio, fake_twilio
+):
+    """The worker died before the request reached Twilio: sent now, once."""
+    redis.hset(keys.outbox_key(P), "SMin.1", f"{outbound.SENDING}:{int(time.time())}")
+    sid = send(redis, twilio)
+    assert len(fake_twilio.messages) == 1
+    assert send(redis, twilio) == sid
+    assert len(fake_twilio.messages) == 1
 
 
 def test_no_connection_is_transient(redis):

@@ -2,14 +2,21 @@
 
 `bot run` is what `make run` calls on a fresh machine: it checks the flows, starts an
 embedded Redis when `REDIS_URL` is unset, creates development secrets in `var/dev.env` on
-first use (never when `BOT_ENV=production`), then runs the Procfile's `web` and `worker`
-with honcho and says where the service listens.
+first use (never when `BOT_ENV=production`), says whether Redis keeps its data and erasures
+(bot.store.persistence), then runs the Procfile's `web` and `worker` under its own small
+supervisor (bot.cli.supervisor: restarts what dies, stops in order, dies with `bot run`)
+and says where the service listens.
+
+`bot worker` survives an outage of Redis: it waits for Redis, then starts again, after
+clearing what a dead worker left behind (bot.jobs.recovery).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
@@ -27,6 +34,8 @@ DEFAULT_PORT = 5000
 """Where the web process listens unless PORT is set (or 5000 is taken)."""
 READY_WAIT = 60.0
 """Seconds `bot run` waits for /readyz before saying the web process did not start."""
+STOPS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that stop `bot worker` (RQ's warm shutdown) and `bot run` (in order)."""
 DEV_SECRETS = ("BOT_SECRET_KEY", "TWILIO_AUTH_TOKEN")
 """Secrets `bot run` generates into var/dev.env in development when they are unset."""
 
@@ -63,8 +72,13 @@ def dev_secrets(path: Path, environ: dict[str, str]) -> tuple[dict[str, str], li
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:port."""
+    """True when nothing listens on 127.0.0.1:port.
+
+    Binds with SO_REUSEADDR, as gunicorn does: a port whose last connections are still in
+    TIME_WAIT is free for a server, so it must be free for this check too.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -107,11 +121,29 @@ def _announce_when_ready(port: int, stop: threading.Event) -> None:
         click.echo(f"\nThe web process did not become ready on {base}; see its log above.\n")
 
 
+def check_persistence(url: str) -> None:
+    """Say whether the Redis at `url` keeps data across a restart and erasures off disk."""
+    import redis
+
+    from bot.store import persistence
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        notes = persistence.check(client)
+    except redis.RedisError as exc:
+        notes = [("warning", f"Redis persistence cannot be checked ({type(exc).__name__})")]
+    finally:
+        client.close()
+    for level, message in notes:
+        click.echo(("WARNING: " if level == "warning" else "") + message, err=level == "warning")
+
+
 @click.command()
 def run() -> None:
     """Run the service: web + worker from the Procfile, embedded Redis unless REDIS_URL."""
     from honcho.environ import parse_procfile
-    from honcho.manager import Manager
+
+    from bot.cli.supervisor import Command, Program, Redis, Supervisor
 
     environ = environment()
     config = settings()
@@ -141,6 +173,7 @@ def run() -> None:
         except EmbeddedRedisError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir}")
+    check_persistence(extra.get("REDIS_URL") or environ["REDIS_URL"])
     bin_dir = str(Path(sys.executable).parent)
     children = {
         **environ,
@@ -149,21 +182,76 @@ def run() -> None:
         "PYTHONUNBUFFERED": "1",
         "PATH": bin_dir + os.pathsep + environ.get("PATH", ""),
     }
-    manager = Manager()
-    for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
-        manager.add_process(name, command, env={**children, "HONCHO_PROCESS_NAME": name},
-                            cwd=str(CHECKOUT))  # fmt: skip
+    programs: list[Program] = [Redis(embedded)] if embedded is not None else []
+    procfile = parse_procfile(PROCFILE.read_text()).processes
+    for name in ("worker", "web", *(n for n in procfile if n not in ("worker", "web"))):
+        if name in procfile:
+            env = {**children, "HONCHO_PROCESS_NAME": name}
+            programs.append(Command(name, procfile[name], env, str(CHECKOUT)))
     click.echo(f"Starting web on http://127.0.0.1:{port} and the worker (Ctrl-C stops all)")
     stop = threading.Event()
     threading.Thread(target=_announce_when_ready, args=(port, stop), daemon=True).start()
+    supervisor = Supervisor(programs, say=lambda line: click.echo(line, err=True))
     try:
-        manager.loop()
+        code = supervisor.run(started=("redis",))
     finally:
         stop.set()
         if embedded is not None:
             embedded.stop()
-            click.echo("Embedded Redis stopped.")
-    sys.exit(manager.returncode or 0)
+    click.echo("Stopped web, worker and Redis." if embedded else "Stopped web and worker.")
+    sys.exit(code)
+
+
+WORKER_TTL = 30
+"""Seconds a worker's registration lives without a heartbeat; it waits for jobs 15 s at a
+time (RQ: TTL - 15), so its maintenance below runs at least that often."""
+MAINTENANCE = 10
+"""Seconds between the worker's maintenance tasks (RQ's default: 10 minutes): restarting a
+dead scheduler, retrying abandoned jobs. Due jobs wait at most about this long after a
+Redis restart."""
+JOB_MONITORING = 10
+"""Seconds between heartbeats of a running job; it counts as abandoned 60 s after the last."""
+RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
+"""Seconds between attempts to reach Redis again after the worker lost it."""
+
+
+def _wait_for_redis(connection, stop: list[int]) -> None:
+    """Ping Redis with backoff until it answers (or a stop signal came)."""
+    import redis
+
+    for attempt in itertools.count():
+        if stop:
+            return
+        try:
+            connection.ping()
+            return
+        except (redis.ConnectionError, redis.TimeoutError):
+            time.sleep(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)])
+
+
+def _worker_class(pending: list[int]):
+    """RQ's Worker, remembering whether it was asked to stop (else it lost Redis).
+
+    A stop signal that came while it started, before RQ's own handlers were in place, is in
+    `pending`: the worker stops at the top of its loop, as RQ does on a stop when idle.
+    """
+    from rq import Worker
+    from rq.exceptions import StopRequested
+
+    class StoppableWorker(Worker):
+        stop_signal = 0
+
+        def request_stop(self, signum, frame):
+            self.stop_signal = signum
+            super().request_stop(signum, frame)
+
+        def check_for_suspension(self, burst: bool) -> None:
+            if pending:
+                self.stop_signal = pending[0]
+                raise StopRequested()
+            super().check_for_suspension(burst)
+
+    return StoppableWorker
 
 
 def run_worker(
@@ -176,22 +264,62 @@ def run_worker(
 
     Its jobs get `config` (default: the environment's settings). Job descriptions (a function
     call with its arguments) are never logged: arguments may hold a number. Failed jobs keep
-    their arguments for bot.jobs.queues.FAILURE_TTL only.
+    their arguments for bot.jobs.queues.FAILURE_TTL only. Before it starts it clears what a
+    dead worker left (bot.jobs.recovery). When it loses Redis (RQ's worker quits on a
+    timeout or an error it did not expect), it waits for Redis and starts again, unless it
+    was asked to stop (SIGINT, SIGTERM) or runs in burst mode.
     """
-    from rq import Queue, Worker
+    import logging
 
-    from bot.jobs import tasks
+    import redis
+    from rq import Queue
+
+    from bot.jobs import recovery, tasks
     from bot.jobs.queues import QUEUES
 
     if config is not None:
         tasks.configure(config)
-
-    worker = Worker(
-        [Queue(name, connection=connection) for name in queues or QUEUES],
-        connection=connection,
-        log_job_description=False,
-    )
-    return worker.work(with_scheduler=True, burst=burst)
+    log = logging.getLogger("bot.worker")
+    names = tuple(queues or QUEUES)
+    gone: list[str] = []
+    worked = False
+    stop: list[int] = []
+    while True:
+        # Between two workers a stop signal ends the loop; while one works, RQ's handlers
+        # (a warm shutdown) take over, and work() returns with _stop_requested set.
+        for sig in STOPS:
+            signal.signal(sig, lambda n, _f: stop.append(n))
+        if stop:
+            return worked
+        worker = None
+        try:
+            recovery.recover(connection, names, gone)
+            if stop:
+                return worked
+            worker = _worker_class(stop)(
+                [Queue(name, connection=connection) for name in names],
+                connection=connection,
+                log_job_description=False,
+                worker_ttl=WORKER_TTL,
+                maintenance_interval=MAINTENANCE,
+                job_monitoring_interval=JOB_MONITORING,
+            )
+            worker.max_connection_wait_time = RECONNECT_BACKOFF[-1]
+            worked = worker.work(with_scheduler=True, burst=burst) or worked
+            if burst or worker.stop_signal:
+                return worked
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if burst:
+                raise
+            log.warning("worker lost Redis (%s)", type(exc).__name__)
+        if worker is not None:
+            if worker.stop_signal:  # asked to stop as Redis went away (bot run killed)
+                return worked
+            gone.append(worker.name)  # its registration and job are cleared at the restart
+        for sig in STOPS:
+            signal.signal(sig, lambda n, _f: stop.append(n))
+        log.warning("waiting for Redis, then starting the worker again")
+        _wait_for_redis(connection, stop)
 
 
 @click.command()

@@ -6,9 +6,11 @@ from background jobs (bot.jobs.tasks). Three rules:
 - Once: `send_once` claims the message's id in the conversation's outbox hash (HSETNX)
   before calling Twilio and records the message SID after it. A job run again (an RQ retry,
   or a worker that died between the send and RQ's acknowledgement) finds the SID and does
-  not send again. A claim without a SID means an earlier attempt died, or timed out, after
-  the request may have reached Twilio; that message is not sent again either: we would
-  rather lose one message than send a person the same text twice.
+  not send again. A claim without a SID means an earlier attempt died while sending (a
+  worker killed, then its job retried): the job asks Twilio for the messages sent to that
+  number from that sender since the claim (`sent_since`); if one has the same text it is
+  recorded and not sent again, else it is sent. A send whose answer timed out (MaybeSent)
+  is not retried: we would rather lose one message than send a person the same text twice.
 - Errors: Twilio's 5xx and 429, and failures to connect at all, are transient (the job
   raises and RQ retries it with backoff). Every other Twilio error is permanent and never
   retried: 21610 (the person opted out with the carrier), 21211 (not a valid number),
@@ -51,7 +53,8 @@ OUTBOX_TTL = 2 * 24 * 3600
 SEND_TIMEOUT = 10.0
 """Seconds to wait for Twilio's answer before the send counts as maybe-sent."""
 SENDING = "sending"
-"""Outbox value while a send is under way (or died under way)."""
+"""Outbox value while a send is under way (or died under way), then `:` and the claim's
+time (seconds since the epoch)."""
 FAILED = "failed:"
 """Outbox value prefix of a message Twilio refused for good, followed by the error code."""
 
@@ -198,19 +201,31 @@ def send_once(
     if to.startswith("whatsapp:") and message.free_form and not in_window(client, pseudonym, now):
         raise OutsideWindow("more than 24 hours since the person last wrote: templates only")
     name = keys.outbox_key(pseudonym)
+    claim = f"{SENDING}:{int(time.time())}"
     pipe = client.pipeline(transaction=False)
-    pipe.hsetnx(name, message_id, SENDING)
+    pipe.hsetnx(name, message_id, claim)
     pipe.hget(name, message_id)
     pipe.expire(name, OUTBOX_TTL)
     claimed, value, _ = pipe.execute()
     if not claimed:
         recorded = decoded(value)
-        if recorded == SENDING:
-            raise MaybeSent("an earlier attempt died while sending this message")
+        if recorded.startswith(SENDING) and message.content_sid:  # its text is Twilio's
+            raise MaybeSent("an earlier attempt died while sending this template")
+        if recorded.startswith(SENDING):
+            since = int(recorded.partition(":")[2] or 0)
+            sid = sent_since(twilio, to, sender, message, since)
+            if sid:
+                client.hset(name, message_id, sid)
+                return sid
+            # Twilio has no such message: the attempt died before it reached Twilio.
+            if not _reclaim(client, name, message_id, recorded, claim):
+                raise MaybeSent("another attempt is sending this message")
+            recorded = ""
         if recorded.startswith(FAILED):
             code = int(recorded[len(FAILED) :] or 0)
             raise PermanentError(f"Twilio refused this message before (error {code})", code)
-        return recorded
+        if recorded:
+            return recorded
     params: dict[str, Any] = {"to": to}
     if sender.startswith("MG"):
         params["messaging_service_sid"] = sender
@@ -237,6 +252,41 @@ def send_once(
     pipe.expire(name, OUTBOX_TTL)
     pipe.execute()
     return sid
+
+
+RECLAIM = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) * 0 + 1
+end
+return 0
+"""
+"""KEYS: outbox. ARGV: message id, the dead claim, our claim. Takes the claim over only if
+it is still the dead one (two retries at once: one sends)."""
+
+
+def _reclaim(client: redis_lib.Redis, name: str, message_id: str, old: str, new: str) -> bool:
+    return bool(client.eval(RECLAIM, 1, name, message_id, old, new))
+
+
+def sent_since(twilio: Client, to: str, sender: str, message: Outgoing, since: int) -> str:
+    """The SID of a message Twilio holds to `to` from `sender`, created after `since`
+    (seconds since the epoch, a minute of clock skew allowed) with the same text; "" when
+    there is none. Raises TransientError when Twilio cannot tell."""
+    options: dict[str, Any] = {"to": to, "limit": 50}
+    if not sender.startswith("MG"):
+        options["from_"] = sender
+    try:
+        found = twilio.messages.list(**options)
+    except Exception as exc:
+        error = classify(exc)
+        raise (error if isinstance(error, TransientError) else TransientError(str(error))) from None
+    for sent in found:
+        created = sent.date_created.timestamp() if sent.date_created else 0
+        if created < since - 60:
+            continue
+        if (sent.body or "") == message.body:
+            return sent.sid or ""
+    return ""
 
 
 def twilio_from_settings(settings: Settings) -> Client:

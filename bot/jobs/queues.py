@@ -138,6 +138,22 @@ def enqueue_alert(
 # --- clean-up -------------------------------------------------------------------------
 
 
+def _names_person(job_id: str, pseudonym: str) -> bool:
+    return f"-{pseudonym}-" in job_id or job_id.endswith(f"-{pseudonym}")
+
+
+def running_jobs(connection: redis_lib.Redis, pseudonym: str) -> list[str]:
+    """Ids of this conversation's jobs a worker runs right now (they write when they end)."""
+    return [
+        job_id
+        for name in QUEUES
+        for job_id in Queue(name, connection=connection).started_job_registry.get_job_ids(
+            cleanup=False
+        )
+        if _names_person(job_id, pseudonym)
+    ]
+
+
 def forget_jobs(connection: redis_lib.Redis, pseudonym: str) -> int:
     """Delete every queued, scheduled or failed job of this conversation; return how many.
 

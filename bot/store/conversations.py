@@ -36,7 +36,7 @@ from bot.core.state import State, compact_json
 from bot.settings import Settings
 from bot.store import keys, limits, prefs
 from bot.store.limits import BUDGET_KEEP, Activity, Arrival, Limits
-from bot.store.wire import Wire, decoded, queued_commands
+from bot.store.wire import Wire, decoded, queued_commands, socket_timeout
 from bot.text import pricing
 
 KEEP_REPLIES = 3
@@ -57,6 +57,12 @@ ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
 keeps the rate-limit window in `w` and `n` there."""
 
 BEGIN = Template("""
+if ARGV[6] then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then
+    return {7}
+  end
+end
 local seen = redis.call('LPOS', KEYS[3], ARGV[2])
 if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
 local holder = redis.call('GET', KEYS[1])
@@ -135,7 +141,9 @@ the same MessageSid holds the lock (nothing counted: a Twilio retry never counts
 limit); {3, count, prefs, state} over the rate limit, {4, count, prefs, state} when muted;
 {6, why, prefs, units spent today} when a global brake refuses a new conversation (its
 notice counted); {0, ''} when locked; {1, state, prefs, activity values in ACTIVITY_FIELDS
-order} when ours."""
+order} when ours. With a sixth argument, the deadline (Redis's clock, ms) after which the
+caller has given up waiting: {7} past it (a call Redis ran only after a stall: nothing is
+counted nor locked, so no lock outlives a caller that answered "unavailable" long ago)."""
 
 COMMIT = Template("""
 if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
@@ -312,6 +320,9 @@ class ConversationStore:
         self.prefs_ttl = max(int(prefs_ttl or 0), self.state_ttl)
         self.limits = limits or Limits()
         self._wire = Wire(client)
+        timeout = socket_timeout(client)
+        self._patience_ms = int(timeout * 1000) if timeout else 0
+        self._clock_ms = 0.0
         settings = {
             "lock_ttl_ms": self.lock_ttl_ms,
             "rate_window_ms": int(self.limits.rate_window_ms),
@@ -353,6 +364,10 @@ class ConversationStore:
         Raises RedisTooOld when the server cannot run them.
         """
         check_version(str(self.redis.info("server").get("redis_version", "")))
+        before = time.time()
+        seconds, micros = self.redis.time()
+        # Redis's clock minus ours, so a deadline is read on Redis's clock.
+        self._clock_ms = seconds * 1000 + micros / 1000 - (before + time.time()) * 500
         for script in (self._begin, self._commit, self._release, self._spend):
             script.sha = self.redis.script_load(script.script)
 
@@ -500,8 +515,12 @@ class ConversationStore:
         delay = 0.005
         while True:
             args = [token, sid, int(count), at_ms, units if count else 0]
+            if self._patience_ms:
+                args.append(int(time.time() * 1000 + self._clock_ms) + self._patience_ms)
             reply = self._run(conn, self._begin, begin_keys, args)
             code = int(reply[0])
+            if code == 7:  # only seen when our clocks disagree by more than the timeout
+                raise redis.TimeoutError("Redis ran the call after its deadline")
             if code not in (0, 5):
                 return reply
             if code == 0:

@@ -6,9 +6,13 @@ a free port (never on a public interface), keeps its pidfile, log and data in on
 (`var/redis/` by default), and stops with its parent: on `stop()`, at interpreter exit,
 and, on Linux, by a parent-death signal even when the parent is killed outright.
 
-Persistence: `persist=True` (what `bot run` uses) keeps an RDB snapshot in the folder so a
-restart keeps conversations and scheduled jobs; the data are pseudonymized states. Tests
-use `persist=False` (`--save ""`): nothing is written to disk.
+Persistence: `persist=True` (what `bot run` uses) keeps an append-only file (AOF,
+`appendfsync everysec`: a crash loses at most the last second) and no RDB snapshot, so a
+restart keeps conversations and scheduled jobs. An erasure (FORGET) is followed by an AOF
+rewrite (bot.store.persistence), after which no file holds the erased values: a snapshot
+taken at some earlier time would still hold them. A folder left by an older version with
+only `dump.rdb` is converted at start (loaded, rewritten as AOF, the snapshot deleted).
+Tests use `persist=False`: nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ DEFAULT_DIR = Path("var/redis")
 """Where `bot run` keeps the embedded Redis's data, pidfile and log."""
 START_TIMEOUT = 10.0
 """Seconds to wait for the server to answer PING after starting it."""
-SNAPSHOTS = ((3600, 1), (300, 100), (60, 10000))
-"""RDB snapshot rules when persisting: after N seconds if at least M keys changed."""
+AOF_FILE = "appendonly.aof"
+"""The append-only file in the data folder (Redis 6.2 keeps one file)."""
+RDB_FILE = "dump.rdb"
+"""The snapshot file: never written by the embedded Redis, deleted once converted to AOF."""
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -61,8 +67,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: ask the kernel to send SIGTERM to the server when its parent dies."""
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: ask the kernel to send SIGTERM to this child when its parent dies.
+
+    For `preexec_fn`; the signal is kept across exec. It is sent when the thread that
+    started the child ends, so start children from the main thread only.
+    """
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -113,15 +123,19 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir),
             "--pidfile", str(self.pidfile),
             "--logfile", str(self.logfile),
-            "--dbfilename", "dump.rdb",
-            "--appendonly", "no",
-            *self._save_args(),
+            "--dbfilename", RDB_FILE,
+            "--save", "",
+            *self._aof_args(),
         ]  # fmt: skip
 
-    def _save_args(self) -> list[str]:
-        if not self.persist:
-            return ["--save", ""]
-        return [arg for s, n in SNAPSHOTS for arg in ("--save", str(s), str(n))]
+    def _aof_args(self) -> list[str]:
+        if not self.persist or self._must_convert():
+            return ["--appendonly", "no"]
+        return ["--appendonly", "yes", "--appendfilename", AOF_FILE, "--appendfsync", "everysec"]
+
+    def _must_convert(self) -> bool:
+        """A snapshot from an older version and no AOF yet: load it, then switch to AOF."""
+        return (self.data_dir / RDB_FILE).exists() and not (self.data_dir / AOF_FILE).exists()
 
     def start(self) -> str:
         """Start the server and wait until it answers; returns its URL."""
@@ -136,6 +150,7 @@ class EmbeddedRedis:
                 f"(kill {other}) or use another folder"
             )
         self.port = self.port or free_port()
+        convert = self.persist and self._must_convert()
         # Fixed binary, no shell: bandit B603 does not apply.
         self.process = subprocess.Popen(  # noqa: S603  # nosec B603
             self.command(),
@@ -143,11 +158,33 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C goes to the parent, which stops us in order
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
+        atexit.unregister(self.stop)
         atexit.register(self.stop)
         self._wait_ready()
+        if convert:
+            self._convert_to_aof()
         return self.url
+
+    def _convert_to_aof(self) -> None:
+        """Switch a server started from an old snapshot to AOF, then delete the snapshot."""
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+        try:
+            client.config_set("appendfsync", "everysec")
+            client.config_set("appendonly", "yes")  # writes the AOF from the data loaded
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                info = client.info("persistence")
+                if not info.get("aof_rewrite_in_progress") and not info.get(
+                    "aof_rewrite_scheduled"
+                ):
+                    if (self.data_dir / AOF_FILE).exists():
+                        (self.data_dir / RDB_FILE).unlink(missing_ok=True)
+                        return
+                time.sleep(0.05)
+        finally:
+            client.close()
 
     def _wait_ready(self) -> None:
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)

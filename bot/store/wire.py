@@ -164,3 +164,8 @@ class Wire:
             if isinstance(reply, redis.ResponseError):
                 raise reply
         return replies
+
+
+def socket_timeout(client: redis.Redis) -> float | None:
+    """The seconds a command of `client` waits for Redis's answer (None: for ever)."""
+    return client.get_connection_kwargs().get("socket_timeout")

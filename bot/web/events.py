@@ -8,7 +8,9 @@ the turn's state is saved:
 - `remind`: schedule the reminder (bot.jobs.reminders);
 - `opt_out` (STOP): cancel the person's scheduled reminders;
 - `forget` (FORGET confirmed): cancel reminders, delete the callback request and every
-  queued or failed job of the conversation, then every key of the conversation.
+  queued or failed job of the conversation, then every key of the conversation, then ask
+  Redis to rewrite its files so the erased values leave the disk too
+  (bot.store.persistence).
 
 Other types are only logged. Logs name the event type, never a number, a body or an answer.
 """
@@ -16,6 +18,7 @@ Other types are only logged. Logs name the event type, never a number, a body or
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 from bot.channels import render
 from bot.jobs import callbacks, queues, reminders
 from bot.settings import Settings
+from bot.store import persistence
 from bot.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -54,9 +58,30 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         cancelled = reminders.cancel_all(client, pseudonym)
         callbacks.forget(client, pseudonym)
         other = queues.forget_jobs(client, pseudonym)
-    finally:  # whatever failed above, the conversation's keys go
+    finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
+        other += _after_running_jobs(client, pseudonym)
+        persistence.after_erasure(client)
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
+
+
+RUNNING_WAIT = 1.0
+"""Seconds FORGET waits for a job of the person that a worker is running (it writes its
+result when it ends), before deleting the jobs once more."""
+
+
+def _after_running_jobs(client: Any, pseudonym: str) -> int:
+    """Jobs running during the erasure leave a result behind: wait for them, delete again."""
+    deadline = time.monotonic() + RUNNING_WAIT
+    running = queues.running_jobs(client, pseudonym)
+    if not running:
+        return 0
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = queues.running_jobs(client, pseudonym)
+    if running:
+        log.warning("forget: %d job(s) still running; their results expire", len(running))
+    return queues.forget_jobs(client, pseudonym)
 
 
 def _opt_out(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:

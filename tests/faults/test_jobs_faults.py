@@ -9,8 +9,6 @@ from __future__ import annotations
 import collections
 import time
 
-import pytest
-
 from .harness import Sender, kill9, wait_for, worker_processes
 
 DUE_BOUND = 30.0
@@ -49,12 +47,6 @@ def _kill_tree(proc) -> list[int]:
     return pids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 3: after a worker kill -9 and restart, due parts wait for the dead "
-    "scheduler's lock (not sent within 40 s)",
-)
 def test_due_jobs_run_after_worker_kill_and_restart(harness, figures):
     fake, redis, web, worker, env = _start(harness)
     _kill_tree(worker)
@@ -76,13 +68,6 @@ def test_due_jobs_run_after_worker_kill_and_restart(harness, figures):
     assert sent and seconds <= DUE_BOUND
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="issue 16 item 3: intermittent: after a Redis kill -9 and restart from a snapshot "
-    "holding the scheduler lock, due parts were sent in 4 s in one run and not in 40 s in "
-    "another; make it strict once fixed",
-)
 def test_due_jobs_run_after_redis_restart(harness, figures):
     fake, redis, web, worker, env = _start(harness, persist="rdb")
     redis.client.call("SAVE")  # the last snapshot holds the scheduler's lock and the worker
@@ -108,12 +93,6 @@ def test_due_jobs_run_after_redis_restart(harness, figures):
     assert sent and seconds <= DUE_BOUND
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 4: worker killed as it started part 2 of 3 REST parts: after the "
-    "restart 2 of 3 parts are never sent (40 s), none twice",
-)
 def test_worker_killed_between_parts_sends_each_remaining_part_once(harness, figures):
     fake, redis, web, worker, env = _start(harness, delay="0")
     sender = Sender(web.port)

@@ -78,11 +78,6 @@ def test_sigterm_stops_web_worker_redis_within_10s(harness, figures, tmp_path):
     _assert_clean(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 7: kill -9 of bot run leaves web and worker processes running",
-)
 def test_kill9_of_bot_run_leaves_no_child(harness, figures, tmp_path):
     run = harness.bot_run(tmp_path / "var")
     tree = [p for p in run.tree() if p != run.proc.pid]
@@ -111,11 +106,6 @@ def _unix_sockets(pid: int) -> set[str]:
     return paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 7: two instances with one HOME share ~/.gunicorn/gunicorn.ctl",
-)
 def test_two_instances_have_their_own_control_socket(harness, figures, tmp_path):
     first = harness.bot_run(tmp_path / "var1")
     second = harness.bot_run(tmp_path / "var2")
@@ -134,8 +124,14 @@ def test_two_instances_have_their_own_control_socket(harness, figures, tmp_path)
 
 
 def _time_wait_port() -> int:
-    """A port with a TIME_WAIT connection on it and nothing listening."""
+    """A port with a TIME_WAIT connection on it and nothing listening.
+
+    The listener sets SO_REUSEADDR, as the gunicorn that served the port before did: Linux
+    lets a new SO_REUSEADDR bind pass a TIME_WAIT connection only when that connection's
+    listener had it too (without it, gunicorn itself could not bind either).
+    """
     with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
@@ -147,12 +143,6 @@ def _time_wait_port() -> int:
     return port
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 7: the free-port check binds without SO_REUSEADDR and refuses a "
-    "port in TIME_WAIT",
-)
 def test_port_in_time_wait_is_accepted(harness, figures, tmp_path):
     port = _time_wait_port()
     with socket.socket() as probe:
