@@ -1,7 +1,9 @@
-"""`bot flows validate` and `bot flows test`: check flows without any server."""
+"""`bot flows validate`, `test` and `costs` check flows without any server; `reload` publishes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -91,3 +93,49 @@ def costs(flows_dir: Path | None, as_json: bool) -> None:
         cells = [row["lang"], row["encoding"], row["first_contact"]]
         cells += [row["options"].get(n, "") for n in numbers] + [row["total"]]
         click.echo("  ".join(f"{c!s:>8}" for c in cells))
+
+
+@flows.command()
+def reload() -> None:
+    """Publish the flows on disk to the running service, only if they validate.
+
+    Every web process loads them within about a second (and keeps them as the last good
+    set); with errors, nothing changes, the errors are printed, kept for /readyz and told
+    to staff.
+    """
+    import redis
+
+    from bot.core.snapshot import Snapshot, changed_files, flow_files
+    from bot.jobs import queues
+    from bot.store import published
+    from bot.store.conversations import connect
+
+    config = settings()
+    snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
+    before_dir = snapshot.unpack()
+    before = flow_files(before_dir) if before_dir else {}
+    files = flow_files(config.flows_path)
+    flowset, problems = read_flows(config.flows_path)
+    client = connect(config.redis_url, timeout=max(config.redis_timeout, 2.0))
+    try:
+        if flowset is None:
+            lines = [str(p) for p in problems if p.severity == ERROR]
+            for line in lines:
+                click.echo(line, err=True)
+            published.record_failure(client, lines)
+            if published.first_alert(client, lines):
+                queues.enqueue_flows_report(client, lines, "the flows it had")
+            raise click.ClickException(
+                f"{len(lines)} error(s): nothing published; the service keeps the flows it "
+                "has, and staff are told. Fix them and run `bot flows reload` again."
+            )
+        version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        snapshot.save(files)
+        published.publish(client, version)
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"Redis at REDIS_URL is unreachable ({type(exc).__name__}): nothing published"
+        ) from None
+    changed = changed_files(before, files)
+    what = ", ".join(changed) if changed else "no file changed since the last publish"
+    click.echo(f"published {version}: {what}; the service loads it within a second.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 
 ERROR = "error"
@@ -18,9 +18,17 @@ class Problem:
     col: int
     severity: str
     message: str
+    detail: str = field(default="", compare=False)
+    """Lines shown under the problem (the file around it, with a caret); may be empty."""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+    def render(self) -> str:
+        """The problem, then its detail lines indented (what commands print for staff)."""
+        if not self.detail:
+            return str(self)
+        return str(self) + "\n" + "\n".join("    " + ln for ln in self.detail.splitlines())
 
 
 class FlowError(Exception):
@@ -45,9 +53,9 @@ class Collector:
         self.path = path
         self.problems: list[Problem] = []
 
-    def error(self, pos: tuple[int, int], message: str) -> None:
-        """Record an error at a (line, col) position."""
-        self.problems.append(Problem(self.path, pos[0], pos[1], ERROR, message))
+    def error(self, pos: tuple[int, int], message: str, detail: str = "") -> None:
+        """Record an error at a (line, col) position (detail: lines shown under it)."""
+        self.problems.append(Problem(self.path, pos[0], pos[1], ERROR, message, detail))
 
     def warn(self, pos: tuple[int, int], message: str) -> None:
         """Record a warning at a (line, col) position."""

@@ -255,7 +255,12 @@ def email_text(request: Request) -> tuple[str, str]:
 
 def post_webhook(url: str, secret: str, request: Request) -> None:
     """POST the request as JSON; raises DeliveryError unless the answer is 2xx."""
-    body = json.dumps(request.to_json(), ensure_ascii=False).encode()
+    post_json(url, secret, request.to_json())
+
+
+def post_json(url: str, secret: str, payload: dict[str, Any]) -> None:
+    """POST `payload` to the staff webhook, signed when a secret is set; DeliveryError if not 2xx."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json"}
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -274,10 +279,15 @@ def send_email(smtp_url: str, sender: str, recipients: str, request: Request) ->
     `smtps://user:password@host:465` uses TLS from the start; `smtp://user:password@host:587`
     upgrades with STARTTLS, and refuses to send in clear text except to a local relay.
     """
+    subject, body = email_text(request)
+    send_text(smtp_url, sender, recipients, subject, body)
+
+
+def send_text(smtp_url: str, sender: str, recipients: str, subject: str, body: str) -> None:
+    """Send one plain-text staff e-mail (the rules of `send_email`); DeliveryError on failure."""
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise DeliveryError("BOT_SMTP_URL must look like smtp://user:password@host:587")
-    subject, body = email_text(request)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender or (

@@ -26,6 +26,8 @@ SEND_REMINDER = "bot.jobs.tasks.send_reminder"
 """The job that sends a reminder the person asked for."""
 DELIVER_CALLBACK = "bot.jobs.tasks.deliver_callback"
 """The job that tells staff about a callback request."""
+REPORT_FLOWS = "bot.jobs.tasks.report_flows"
+"""The job that tells staff the flows on disk did not validate."""
 
 QUEUE_REPLIES = "replies"
 """Queue of the parts of answers: someone is waiting for them."""
@@ -90,6 +92,20 @@ def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
         pseudonym,
         job_id=f"callback-{pseudonym}",
         description="deliver_callback",
+        retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        ttl=CALLBACK_JOB_TTL,
+    )
+
+
+def enqueue_flows_report(connection: redis_lib.Redis, lines: list[str], serving: str) -> Job:
+    """Queue `report_flows` (errors as file:line:col; no personal data), retried like callbacks."""
+    return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
+        REPORT_FLOWS,
+        lines,
+        serving,
+        description="report_flows",
         retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,

@@ -5,7 +5,8 @@ The worker (`bot worker`, the Procfile's `worker`) runs them with RQ's scheduler
 - `send_reply`: the parts of a turn's answer that did not go in the TwiML response, in
   order (queue `replies`);
 - `send_reminder`: a message the person asked for, later (queue `default`, scheduled);
-- `deliver_callback`: a callback request to staff (queue `default`).
+- `deliver_callback`: a callback request to staff (queue `default`);
+- `report_flows`: flows on disk that did not validate, to staff (queue `default`).
 
 They are queued by dotted path (bot.jobs.queues); their settings are those `bot worker`
 built at start (`configure`), or, in a worker started some other way, the environment's.
@@ -17,7 +18,7 @@ import redis as redis_lib
 from rq import get_current_job
 
 from bot.channels.message import load_messages
-from bot.jobs import callbacks, outbound, reminders
+from bot.jobs import callbacks, flow_alerts, outbound, reminders
 from bot.settings import Settings
 
 _settings: Settings | None = None
@@ -66,3 +67,8 @@ def send_reminder(
 def deliver_callback(pseudonym: str) -> str:
     """Job: tell staff about the person's open callback request (webhook and/or e-mail)."""
     return callbacks.deliver(_connection(), settings(), pseudonym)
+
+
+def report_flows(lines: list[str], serving: str) -> str:
+    """Job: tell staff that the flows on disk have errors (file:line:col lines)."""
+    return flow_alerts.report(settings(), lines, serving)

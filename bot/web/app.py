@@ -2,8 +2,9 @@
 
 Settings come from defaults, then the environment, then `test_config` (bot.settings); the
 app keeps the one `Settings` object in `app.extensions["bot.settings"]`. Startup
-fails, with a message saying how to fix it, when a required secret is missing or when the
-flows have errors (printed as file:line:col). Signature checks can be turned off only by
+fails, with a message saying how to fix it, when a required secret is missing, or when the
+flows have errors (printed as file:line:col) and no last good set was kept; with a last
+good set it serves that one and logs every error (bot.web.publishing). Signature checks can be turned off only by
 `BOT_DEV_SKIP_SIGNATURE=1`, never in production, and the service says so loudly.
 """
 
@@ -19,7 +20,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
-from bot.settings import SETTINGS, Settings, check_settings, service_values
+from bot.settings import SETTINGS, Settings, check_settings
+from bot.web import publishing
 from bot.web import simulator as simulator_web
 from bot.web import webhook
 from bot.web.redaction import install as install_redaction
@@ -38,10 +40,10 @@ def _init_logging() -> None:
 
 
 def _load_runtime(settings: Settings) -> Runtime:
-    """Load and validate the flows; print every problem as file:line:col and stop if broken."""
+    """Load the flows, or the last good set; print every problem and stop if there is none."""
     flows_dir = settings.flows_path
     try:
-        runtime = Runtime.load(flows_dir, settings.locales_path, service_values(settings))
+        runtime = Runtime.from_settings(settings)
     except FlowError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
@@ -95,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             print(warning, file=sys.stderr)
     runtime = _load_runtime(settings)
     _init_errors(app)
-    webhook.init_app(app, runtime, settings)
+    service = webhook.init_app(app, runtime, settings)
+    publishing.init_app(app, runtime, service.redis)
     simulator_web.init_app(app, settings)
     return app
