@@ -35,7 +35,7 @@ def validate(flows_dir: Path | None) -> None:
 
         problems = sorted(problems + oversized(engine) + label_problems(engine))
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(problem.render())
     errors = sum(p.severity == ERROR for p in problems)
     warnings = sum(p.severity == WARNING for p in problems)
     count = len(flowset.flows) if flowset else 0

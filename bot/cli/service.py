@@ -129,7 +129,7 @@ def run() -> None:
         extra.update(values)
         if created:
             click.echo(f"Created development secrets in {env_file}: {', '.join(created)}")
-    load_runtime(config=config)  # stops here, listing every problem, when the flows are broken
+    load_runtime(config=config, last_good=True)  # broken and no last good set: stops here
     port = choose_port(environ)
     embedded = None
     if not environ.get("REDIS_URL"):
@@ -149,6 +149,10 @@ def run() -> None:
         "PYTHONUNBUFFERED": "1",
         "PATH": bin_dir + os.pathsep + environ.get("PATH", ""),
     }
+    if not production:  # a save in flows/ or locales/ is live within 2 s
+        from bot.cli import watch
+
+        watch.start(config, children.get("REDIS_URL") or config.redis_url)
     manager = Manager()
     for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
         manager.add_process(name, command, env={**children, "HONCHO_PROCESS_NAME": name},

@@ -5,10 +5,11 @@ same. `Runtime.reload` swaps in a new engine only when the new flows validate: a
 edit keeps the working set running and reports its problems. Given a var directory, every
 set that validates is kept as the last good set (bot.core.snapshot), and a process that
 starts while the flows on disk are broken serves that set instead of refusing to start;
-`disk_problems` then holds the errors of the files on disk, for logs and `/readyz`. Flow texts may show the
-service's own values (`{conversation_hours}`...: bot.flow.loader.SERVICE_VALUES), which the
-runtime puts beside the staff values, so that the privacy notice always says what the
-service's settings actually do.
+`disk_problems` then holds the errors of the files on disk, for logs and `/readyz`.
+
+Flow texts may show the service's own values (`{conversation_hours}`...:
+bot.flow.loader.SERVICE_VALUES), which the runtime puts beside the staff values, so that
+the privacy notice always says what the service's settings actually do.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from types import MappingProxyType
 from bot.core.engine import Engine
 from bot.core.snapshot import Snapshot, changed_files, flow_files
 from bot.flow import FlowError, FlowSet, Problem, read_flows
-from bot.flow.problems import ERROR
 from bot.flow.loader import SERVICE_VALUES
+from bot.flow.problems import ERROR
 from bot.i18n.translator import CatalogTranslator
 from bot.settings import CHECKOUT, Settings, service_values
 

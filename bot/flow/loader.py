@@ -112,7 +112,11 @@ def _parse_flow(flow_id: str, path: str, data, out: Collector) -> Flow | None:
 
 
 def _resolve(
-    target: Target, flow: Flow, flows: dict[str, Flow], out: Collector, unread: frozenset = frozenset()
+    target: Target,
+    flow: Flow,
+    flows: dict[str, Flow],
+    out: Collector,
+    unread: frozenset = frozenset(),
 ) -> Target | None:
     raw = target.raw
     if raw.partition(".")[0] in unread and raw not in flow.nodes:

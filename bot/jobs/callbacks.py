@@ -259,7 +259,7 @@ def post_webhook(url: str, secret: str, request: Request) -> None:
 
 
 def post_json(url: str, secret: str, payload: dict[str, Any]) -> None:
-    """POST `payload` to the staff webhook, signed when a secret is set; DeliveryError if not 2xx."""
+    """POST `payload` to the staff webhook, signed if a secret is set; DeliveryError if not 2xx."""
     body = json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json"}
     if secret:

@@ -4,8 +4,9 @@ Settings come from defaults, then the environment, then `test_config` (bot.setti
 app keeps the one `Settings` object in `app.extensions["bot.settings"]`. Startup
 fails, with a message saying how to fix it, when a required secret is missing, or when the
 flows have errors (printed as file:line:col) and no last good set was kept; with a last
-good set it serves that one and logs every error (bot.web.publishing). Signature checks can be turned off only by
-`BOT_DEV_SKIP_SIGNATURE=1`, never in production, and the service says so loudly.
+good set it serves that one and logs every error (bot.web.publishing). Signature checks
+can be turned off only by `BOT_DEV_SKIP_SIGNATURE=1`, never in production, and the
+service says so loudly.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import SETTINGS, Settings, check_settings
-from bot.web import publishing
+from bot.web import publishing, webhook
 from bot.web import simulator as simulator_web
-from bot.web import webhook
 from bot.web.redaction import install as install_redaction
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 
