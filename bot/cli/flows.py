@@ -11,7 +11,7 @@ import click
 
 from bot.cli.common import load_runtime, settings
 from bot.flow import read_flows
-from bot.flow.problems import ERROR, WARNING
+from bot.flow.problems import ERROR, WARNING, added
 
 
 @click.group()
@@ -19,27 +19,63 @@ def flows() -> None:
     """Check and test the YAML flows."""
 
 
-@flows.command()
-@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
-def validate(flows_dir: Path | None) -> None:
-    """Report every problem in the flows as file:line:col; exit 1 on any error."""
-    config = settings()
-    flowset, problems = read_flows(flows_dir or config.flows_path)
+def _check(folder: Path, locales: Path):
+    """(flow set or None, every problem): the loader's and the rendering checks, one count."""
+    flowset, problems = read_flows(folder)
     if flowset is not None:
-        from bot.channels.costs import oversized
-        from bot.channels.whatsapp import label_problems
+        from bot.channels.checks import all_problems
         from bot.core.engine import Engine
         from bot.core.runtime import make_translator
 
-        engine = Engine(flowset, make_translator(flowset, config.locales_path))
+        engine = Engine(flowset, make_translator(flowset, locales))
+        problems = all_problems(engine, problems)
+    return flowset, problems
 
-        problems = sorted(problems + oversized(engine) + label_problems(engine))
-    for problem in problems:
+
+@flows.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+@click.option(
+    "--changed", is_flag=True, help="Show only problems your change added (against git HEAD)."
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --changed: compare with this saved baseline instead of git.",
+)
+@click.option(
+    "--save-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save today's problems to this file, for a later --changed --baseline.",
+)
+def validate(
+    flows_dir: Path | None, changed: bool, baseline: Path | None, save_baseline: Path | None
+) -> None:
+    """Report every problem in the flows as file:line:col; exit 1 on any error."""
+    from bot.cli import baseline as before
+
+    config = settings()
+    folder = flows_dir or config.flows_path
+    flowset, problems = _check(folder, config.locales_path)
+    if save_baseline:
+        before.save(save_baseline, problems)
+    shown = problems
+    if changed or baseline:
+        if baseline:
+            keys = before.read(baseline)
+        else:
+            keys = before.from_git(folder, lambda d: _check(d, config.locales_path)[1])
+        shown = added(problems, keys)
+    for problem in shown:
         click.echo(problem.render())
     errors = sum(p.severity == ERROR for p in problems)
     warnings = sum(p.severity == WARNING for p in problems)
     count = len(flowset.flows) if flowset else 0
     summary = f"{errors} error(s), {warnings} warning(s)"
+    if changed or baseline:
+        new_errors = sum(p.severity == ERROR for p in shown)
+        new_warnings = len(shown) - new_errors
+        what = "the baseline" if baseline else "git HEAD"
+        summary += f"; new since {what}: {new_errors} error(s), {new_warnings} warning(s)"
     if errors:
         click.echo(f"{summary}: the flows cannot be used until the errors are fixed.")
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
@@ -60,3 +61,21 @@ class Collector:
     def warn(self, pos: tuple[int, int], message: str) -> None:
         """Record a warning at a (line, col) position."""
         self.problems.append(Problem(self.path, pos[0], pos[1], WARNING, message))
+
+
+def problem_key(problem: Problem) -> tuple[str, str, str]:
+    """What stays the same when lines move: the file's name, the severity and the message."""
+    return (problem.path.replace("\\", "/").rsplit("/", 1)[-1], problem.severity, problem.message)
+
+
+def added(problems: list[Problem], before: list[tuple[str, str, str]]) -> list[Problem]:
+    """The problems that `before` (keys of an earlier run) did not have, each as often as new."""
+    left = Counter(before)
+    new = []
+    for problem in sorted(problems):
+        key = problem_key(problem)
+        if left[key]:
+            left[key] -= 1
+        else:
+            new.append(problem)
+    return new

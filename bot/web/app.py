@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from bot.channels.checks import all_problems
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import SETTINGS, Settings, check_settings
@@ -49,10 +50,9 @@ def _load_runtime(settings: Settings) -> Runtime:
             print(str(problem), file=sys.stderr)
         log.error("the flows in %s have errors; fix them (see above) and restart", flows_dir)
         raise
-    if runtime.warnings:
-        log.warning(
-            "the flows have %d warning(s); `bot flows validate` lists them", len(runtime.warnings)
-        )
+    warnings = all_problems(runtime.engine, runtime.warnings)
+    if warnings:
+        log.warning("the flows have %d warning(s); `bot flows validate` lists them", len(warnings))
     return runtime
 
 
