@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate
+	$(BIN)/bot i18n coverage --required
 	$(BIN)/python -m pytest -m "not faults"
 
 # The fault suite (tests/faults, docs/reliability.md): real processes on free ports.

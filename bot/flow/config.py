@@ -49,6 +49,8 @@ SETTINGS = {
     "max_messages_per_turn": "loop guard: most messages sent for one inbound message",
     "max_segments": "warn about texts longer than this many SMS segments",
     "numbering_system": "per language, the digits used in replies (e.g. fa: arabext)",
+    "required_languages": "languages that must be fully translated (default: all); the others "
+    "may have texts pending, shown in the default language until translated",
 }
 
 _TODO = re.compile(r"TODO|<[^>]*>|\bXXX\b")
@@ -65,9 +67,9 @@ def _settings(data: YDict | None, out: Collector) -> Settings:
         pos = data.val_pos[key]
         if key not in SETTINGS:
             out.error(data.key_pos[key], f'unknown setting "{key}"{did_you_mean(key, SETTINGS)}')
-        elif key == "languages":
-            if not isinstance(value, YList) or not value:
-                out.error(pos, '"languages" must be a list of language codes such as [en, fr]')
+        elif key in ("languages", "required_languages"):
+            if not isinstance(value, YList) or (key == "languages" and not value):
+                out.error(pos, f'"{key}" must be a list of language codes such as [en, fr]')
             else:
                 values[key] = tuple(str(v) for v in value)
         elif key == "session_timeout":
@@ -94,6 +96,13 @@ def _settings(data: YDict | None, out: Collector) -> Settings:
             data.at("default_language"),
             f'the default language "{settings.default_language}" is not in "languages"',
         )
+    for lang in settings.required_languages or ():
+        if lang not in settings.languages:
+            out.error(
+                data.at("required_languages"),
+                f'required language "{lang}" is not in "languages"'
+                f"{did_you_mean(lang, settings.languages)}",
+            )
     return settings
 
 

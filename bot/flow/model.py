@@ -148,6 +148,13 @@ class Settings:
     max_messages_per_turn: int = 10
     max_segments: int = 3
     numbering_system: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    required_languages: tuple[str, ...] | None = None
+    """Languages whose catalogs must translate every text; None: every language."""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The languages that must be complete; the others may have texts pending."""
+        return self.languages if self.required_languages is None else self.required_languages
 
 
 @dataclass(frozen=True)
