@@ -28,8 +28,31 @@ def _check(folder: Path, locales: Path):
         from bot.core.runtime import make_translator
 
         engine = Engine(flowset, make_translator(flowset, locales))
-        problems = all_problems(engine, problems)
+        problems = all_problems(engine, problems) + _stale_sends(engine, folder / "transcripts")
     return flowset, problems
+
+
+def _stale_sends(engine, folder: Path) -> list:
+    """An error for each transcript whose send the flows no longer understand (the first)."""
+    from bot.core.transcripts import TranscriptError, find, replay
+    from bot.flow.problems import Problem
+
+    if not folder.is_dir():
+        return []
+    problems = []
+    for path in find([], folder):
+        try:
+            outcome = replay(engine, path)
+        except TranscriptError:
+            continue  # `bot flows test` reports it
+        if outcome.fallbacks:
+            line, col, sent, where = outcome.fallbacks[0]
+            message = (
+                f"transcript sends {sent!r}{where}, an answer the flow no longer has: it is "
+                "now answered as not understood (fix the flow, or the transcript's send)"
+            )
+            problems.append(Problem(str(path), line, col, ERROR, message))
+    return problems
 
 
 @flows.command()
@@ -86,24 +109,61 @@ def validate(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
 @click.option("--update", is_flag=True, help="Rewrite the expected replies (golden update).")
-def test_transcripts(paths: tuple[Path, ...], flows_dir: Path | None, update: bool) -> None:
-    """Replay conversation transcripts (default: flows/transcripts/) and diff the replies."""
-    from bot.core.transcripts import find, replay
+@click.option(
+    "--accept-fallbacks",
+    is_flag=True,
+    help='With --update: also write replies such as "Sorry, I did not understand".',
+)
+def test_transcripts(
+    paths: tuple[Path, ...], flows_dir: Path | None, update: bool, accept_fallbacks: bool
+) -> None:
+    """Replay conversation transcripts (default: flows/transcripts/) and diff the replies.
+
+    With --update, only the files whose replies changed are rewritten and named, each with
+    a short diff; comments and layout are kept.
+    """
+    from bot.core.transcripts import TranscriptError, find, replay
 
     runtime = load_runtime(flows_dir)
     files = find(list(paths), runtime.flows_dir / "transcripts")
-    failed = 0
+    failed = refused = updated = 0
     for path in files:
-        outcome = replay(runtime.engine, path, update=update)
-        if outcome.updated:
+        try:
+            outcome = replay(runtime.engine, path, update=update, accept_fallbacks=accept_fallbacks)
+        except TranscriptError as exc:
+            failed += 1
+            click.echo(str(exc))
+            continue
+        if outcome.refused:
+            refused += 1
+            click.echo(f"NOT UPDATED {path}: a send is now answered by a fallback")
+            for line in outcome.refused:
+                click.echo("  " + line)
+        elif outcome.updated:
+            updated += 1
             click.echo(f"updated {path}")
-        elif outcome.ok:
+            for line in outcome.diff:
+                click.echo("  " + line)
+        elif not update and outcome.ok:
             click.echo(f"ok      {path} ({outcome.steps} messages)")
-        else:
+        elif not update:
             failed += 1
             click.echo(f"FAILED  {path}")
             for failure in outcome.failures:
                 click.echo("  " + failure.replace("\n", "\n  "))
+        for note in outcome.notes:
+            click.echo("  note: " + note)
+    if update:
+        click.echo(
+            f"{updated} updated, {len(files) - updated - refused} unchanged, {refused} refused"
+        )
+        if refused:
+            click.echo(
+                "Refused files were not written: fix the flow or the transcript's send, or run "
+                "again with --accept-fallbacks if the fallback is what you want."
+            )
+            sys.exit(1)
+        return
     click.echo(f"{len(files) - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
