@@ -26,8 +26,10 @@ from bot.core.engine import Engine
 from bot.core.snapshot import Snapshot, changed_files, flow_files
 from bot.flow import FlowError, FlowSet, Problem, read_flows
 from bot.flow.loader import SERVICE_VALUES
+from bot.flow.model import Hours
 from bot.flow.problems import ERROR
-from bot.i18n.translator import CatalogTranslator
+from bot.i18n.hours import render as render_hours
+from bot.i18n.translator import CatalogTranslator, to_digits
 from bot.settings import CHECKOUT, Settings, service_values
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,28 @@ def make_translator(flows: FlowSet, locales_dir: Path) -> CatalogTranslator:
         default_language=flows.settings.default_language,
         numbering_system=flows.settings.numbering_system,
     )
+
+
+def with_staff_languages(flows: FlowSet, translator: CatalogTranslator) -> FlowSet:
+    """The flow set with its staff values written out in each language.
+
+    Opening hours are rendered with Babel (day names, time format, the language's digits);
+    a value given per language uses that language's text, else the default language's.
+    """
+    if not flows.staff_values:
+        return flows
+    default = flows.settings.default_language
+    langs = {}
+    for lang in flows.settings.languages:
+        values = dict(flows.staff)
+        for name, value in flows.staff_values.items():
+            if isinstance(value, Hours):
+                text = render_hours(value, lang)
+                values[name] = to_digits(text, translator.numbering.get(lang, "latn"))
+            elif isinstance(value, Mapping):
+                values[name] = value.get(lang) or value.get(default) or values[name]
+        langs[lang] = MappingProxyType(values)
+    return dataclasses.replace(flows, staff_langs=MappingProxyType(langs))
 
 
 def with_service_values(flows: FlowSet, values: Mapping[str, str]) -> FlowSet:
@@ -111,7 +135,8 @@ class Runtime:
         elif snapshot is not None:
             _keep(snapshot, fdir, files)
         flowset = with_service_values(flowset, values)
-        engine = Engine(flowset, make_translator(flowset, ldir))
+        translator = make_translator(flowset, ldir)
+        engine = Engine(with_staff_languages(flowset, translator), translator)
         return cls(engine, fdir, ldir, problems, values, snapshot, disk_problems, last_good, files)
 
     @classmethod
@@ -137,7 +162,8 @@ class Runtime:
                 self.disk_problems = [p for p in problems if p.severity == ERROR]
                 return problems
             flowset = with_service_values(flowset, self.service)
-            self.engine = Engine(flowset, make_translator(flowset, self.locales_dir))
+            translator = make_translator(flowset, self.locales_dir)
+            self.engine = Engine(with_staff_languages(flowset, translator), translator)
             self.warnings = problems
             self.disk_problems = []
             self.last_good = ""

@@ -313,9 +313,12 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
     staff_path = root / STAFF_FILE
     staff_out = Collector(_display(staff_path, root))
     staff: dict[str, str] = {}
+    structured: dict[str, object] = {}
     if staff_path.exists():
         staff_data = load(staff_path.read_text(encoding="utf-8"), staff_out)
-        staff = parse_staff(staff_data, staff_out)
+        staff = parse_staff(
+            staff_data, staff_out, structured, (settings.default_language, *settings.languages)
+        )
         for key in [k for k in staff if k in SERVICE_VALUES]:
             staff_out.error(
                 staff_data.key_pos[key],
@@ -376,6 +379,7 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
         system=MappingProxyType(system),
         lists=MappingProxyType(lists),
         staff=MappingProxyType(staff),
+        staff_values=MappingProxyType(structured),
     )
     return flowset, problems
 
