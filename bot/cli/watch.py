@@ -65,7 +65,7 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
 
     snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
     kept = snapshot.unpack()
-    before = flow_files(kept) if kept else {}
+    before = flow_files(kept) if kept else None
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
     if flowset is None:
@@ -73,7 +73,7 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     snapshot.save(files)
     version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
     published.publish(connect(redis_url, timeout=2.0), version)
-    return [], changed_files(before, files)
+    return [], changed_files(before, files) if before is not None else []
 
 
 class Watcher(threading.Thread):
