@@ -117,18 +117,21 @@ def _holds_colon_text(text: str, line: int) -> bool:
     return bool(sep) and ": " in value and not value.startswith(("'", '"'))
 
 
-def _syntax_message(text: str, problem: str, line: int) -> tuple[str, int]:
-    """The message for a YAML syntax problem, and the line to show it at."""
+def _syntax_message(text: str, problem: str, line: int, col: int) -> tuple[str, int]:
+    """The message for a YAML syntax problem, and the column to show it at."""
     if "\\t" in problem or "\t" in problem:
-        return f"YAML syntax: {problem} (use spaces, not tabs, to indent)", line
+        return f"YAML syntax: {problem} (use spaces, not tabs, to indent)", col
     if "mapping values are not allowed" in problem and _holds_colon_text(text, line):
-        return f'YAML syntax: {problem} (a text containing ": " must be put in quotes)', line
+        return f'YAML syntax: {problem} (a text containing ": " must be put in quotes)', col
     if any(p in problem for p in _INDENT_PROBLEMS):
+        lines = text.splitlines()
+        body = lines[line - 1] if 1 <= line <= len(lines) else ""
+        first = len(body) - len(body.lstrip(" ")) + 1  # the caret under the line's first letter
         return (
             "YAML indentation: this line is not indented like the lines of its block "
             "(each field of a node starts under the first letter of `id`; use spaces only)"
-        ), line
-    return f"YAML syntax: {problem}", line
+        ), first
+    return f"YAML syntax: {problem}", col
 
 
 def load(text: str, out: Collector):
@@ -142,7 +145,7 @@ def load(text: str, out: Collector):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message, line = _syntax_message(text, exc.problem or "invalid YAML", line)
+        message, col = _syntax_message(text, exc.problem or "invalid YAML", line, col)
         out.error((line, col), message, excerpt(text, line, col))
         return None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
