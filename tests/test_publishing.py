@@ -60,9 +60,7 @@ def test_a_published_edit_is_served_and_a_broken_one_is_refused_and_shown(
     assert len(_queued_reports(redis)) == 1
 
 
-def test_an_app_started_on_broken_flows_serves_the_last_good_set(
-    make_app, flows, redis, caplog
-):
+def test_an_app_started_on_broken_flows_serves_the_last_good_set(make_app, flows, redis, caplog):
     make_app(BOT_FLOWS_DIR=str(flows))  # validates: kept as the last good set
     with (flows / "main.yaml").open("a") as out:
         out.write(BROKEN)

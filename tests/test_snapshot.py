@@ -66,4 +66,6 @@ def test_reload_swaps_only_a_set_that_validates(flows, tmp_path):
 
 
 def test_changed_files_names_added_removed_and_edited():
-    assert changed_files({"a.yaml": "1", "b.yaml": "2"}, {"a.yaml": "1", "b.yaml": "3", "c.yaml": ""}) == ["b.yaml", "c.yaml"]
+    assert changed_files(
+        {"a.yaml": "1", "b.yaml": "2"}, {"a.yaml": "1", "b.yaml": "3", "c.yaml": ""}
+    ) == ["b.yaml", "c.yaml"]

@@ -28,7 +28,7 @@ def test_an_extra_space_is_called_an_indentation_mistake_with_a_caret():
     assert (problem.line, problem.col) == (4, 6)
     rendered = problem.render().splitlines()
     assert rendered[0].startswith("main.yaml:4:6: error: YAML indentation")
-    assert "4 |      text: \"Main menu\"" in problem.render()
+    assert '4 |      text: "Main menu"' in problem.render()
     caret = next(line for line in rendered if line.strip().endswith("^"))
     assert caret.index("^") == rendered[rendered.index(caret) - 1].index("text")
     assert any(line.strip().startswith("2 |") for line in rendered)  # lines around it
@@ -36,7 +36,7 @@ def test_an_extra_space_is_called_an_indentation_mistake_with_a_caret():
 
 
 def test_the_quoting_hint_only_when_the_text_holds_a_colon_and_space():
-    problem = _error('nodes:\n  - id: a\n    text: Choose: one option\n')
+    problem = _error("nodes:\n  - id: a\n    text: Choose: one option\n")
     assert problem.message.endswith('(a text containing ": " must be put in quotes)')
 
 

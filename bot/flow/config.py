@@ -222,6 +222,7 @@ def parse_staff(
             continue
         if isinstance(value, YDict) and "days" in value:
             hours = parse_hours(value, out, key)
+            staff[key] = ""  # defined even when broken: no follow-on "unknown placeholder"
             if hours is not None:
                 staff[key] = hours.english()
                 if structured is not None:
