@@ -52,8 +52,9 @@ def test_changed_against_git_head(flows):
     git = shutil.which("git")
     if git is None:
         pytest.skip("git is not installed")
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org", "HOME": str(flows)}  # fmt: skip
+    who = {"NAME": "t", "EMAIL": "t@example.org"}
+    env = {f"GIT_{role}_{k}": v for role in ("AUTHOR", "COMMITTER") for k, v in who.items()}
+    env["HOME"] = str(flows)
     root = flows.parent
     for args in (["init", "-q"], ["add", "flows"], ["commit", "-qm", "flows"]):
         subprocess.run([git, *args], cwd=root, check=True, env=env)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
-
-import itertools
 
 import pytest
 from conftest import TwilioHelper
