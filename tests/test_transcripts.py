@@ -42,6 +42,12 @@ def _diffs(output: str) -> list[list[str]]:
     return diffs
 
 
+def _line_of(path: Path, text: str) -> int:
+    """The 1-based number of the first line of `path` that is `text`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines.index(text) + 1
+
+
 def _run(*args: str):
     return CliRunner().invoke(cli, ["flows", *args])
 
@@ -63,7 +69,7 @@ def test_update_names_only_changed_files_with_a_short_diff_and_keeps_comments(fl
     assert all(len(lines) <= DIFF_LINES + 1 for lines in _diffs(result.output))
     assert (flows / "transcripts" / "faq.yaml").read_text(encoding="utf-8").startswith(COMMENT)
     assert "3 updated, 0 unchanged, 0 refused" in result.output
-    assert "note:" in result.output and "would now expect en text" in result.output
+    assert "note:" in result.output and "transcript now expects en text" in result.output
     assert _run("test", "--flows", str(flows)).exit_code == 0
 
 
@@ -73,7 +79,8 @@ def test_update_refuses_a_not_understood_reply_and_names_file_line_and_send(flow
     result = _run("test", "--flows", str(flows), "--update")
     assert result.exit_code == 1
     assert f"NOT UPDATED {flows / 'transcripts' / 'faq.yaml'}" in result.output
-    assert "faq.yaml:129:3: send '4' at faq.questions is now answered" in result.output
+    line = _line_of(flows / "transcripts" / "faq.yaml", "- send: '4'")
+    assert f"faq.yaml:{line}:3: send '4' at faq.questions is now answered" in result.output
     assert (flows / "transcripts" / "faq.yaml").read_text(encoding="utf-8") == before
     accepted = _run("test", "--flows", str(flows), "--update", "--accept-fallbacks")
     assert accepted.exit_code == 0, accepted.output
@@ -84,8 +91,9 @@ def test_validate_reports_a_transcript_send_the_flow_no_longer_has(flows):
     _edit(flows / "faq.yaml", COST_OPTION, "")
     result = _run("validate", "--flows", str(flows))
     assert result.exit_code == 1
+    line = _line_of(flows / "transcripts" / "faq.yaml", "- send: '4'")
     assert (
-        f"{flows / 'transcripts' / 'faq.yaml'}:129:3: error: transcript sends '4' at "
+        f"{flows / 'transcripts' / 'faq.yaml'}:{line}:3: error: transcript sends '4' at "
         "faq.questions, an answer the flow no longer has"
     ) in result.output
 

@@ -19,6 +19,14 @@ def flows() -> None:
     """Check and test the YAML flows."""
 
 
+def _shown(path: Path) -> Path:
+    """The path relative to the current folder when it is inside it (shorter to read)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _check(folder: Path, locales: Path):
     """(flow set or None, every problem): the loader's and the rendering checks, one count."""
     flowset, problems = read_flows(folder)
@@ -40,7 +48,7 @@ def _stale_sends(engine, folder: Path) -> list:
     if not folder.is_dir():
         return []
     problems = []
-    for path in find([], folder):
+    for path in map(_shown, find([], folder)):
         try:
             outcome = replay(engine, path)
         except TranscriptError:
@@ -125,7 +133,7 @@ def test_transcripts(
     from bot.core.transcripts import TranscriptError, find, replay
 
     runtime = load_runtime(flows_dir)
-    files = find(list(paths), runtime.flows_dir / "transcripts")
+    files = [_shown(p) for p in find(list(paths), runtime.flows_dir / "transcripts")]
     failed = refused = updated = 0
     for path in files:
         try:

@@ -113,7 +113,9 @@ def update() -> None:
         path: custom_fields(path.read_text(encoding="utf-8"))
         for path in sorted(locales.glob("*/LC_MESSAGES/messages.po"))
     }
-    args = ["update", "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages", "--previous"]
+    # No --previous: Babel wraps a long previous msgid inside its `#|` comment lines, which
+    # GNU msgfmt then rejects ("end-of-line within string"); the fuzzy mark is kept.
+    args = ["update", "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages"]
     status |= pybabel(*args)
     for path, fields in kept.items():
         keep_fields(path, fields)

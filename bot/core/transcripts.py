@@ -161,6 +161,7 @@ def replay(
     now = int(doc.get("clock") or START_CLOCK)
     channel = str(doc.get("channel") or "sms")
     default = engine.settings.default_language
+    english: list[tuple[int, int, str]] = []
     for index, step in enumerate(doc.get("conversation") or [], 1):
         if "wait" in step:
             now += parse_duration(str(step["wait"])) or 0
@@ -197,10 +198,7 @@ def replay(
                     )
                 if doc.get("lang") and doc.get("lang") != default:
                     if _english(engine, doc.get("lang")) > english_before:
-                        outcome.notes.append(
-                            f"{path}:{line}:{col}: send {sent!r}: the {doc.get('lang')} "
-                            f"transcript would now expect {default} text (not yet translated)"
-                        )
+                        english.append((line, col, sent))
                 step["expect"] = got
             continue
         if got != expected:
@@ -218,6 +216,12 @@ def replay(
                 outcome.failures.append(
                     f"step {index}, send {sent!r}: events {names}, expected {step['events']}"
                 )
+    if english:
+        line, col, sent = english[0]
+        outcome.notes.append(
+            f"{path}:{line}:{col}: the {doc.get('lang')} transcript now expects {default} text "
+            f"(not yet translated) after {len(english)} send(s), the first {sent!r}"
+        )
     if update and not outcome.refused:
         text = dump(doc)
         if text != original:
