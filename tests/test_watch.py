@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import watch
 from bot.settings import Settings
-from bot.store import keys
+from bot.store import keys, published
 
 SERVICE_FLOWS = Path(__file__).parent / "data" / "service_flows"
 
@@ -50,6 +50,7 @@ def test_a_broken_save_prints_the_errors_and_publishes_nothing(setup, redis, cap
     assert "main.yaml:" in out and "YAML indentation" in out and "^" in out
     assert "the service keeps the flows it has" in out
     assert redis.get(keys.flows_published_key()) is None
+    assert "YAML indentation" in published.failure(redis)[0]  # shown by /readyz
 
 
 def test_a_broken_catalog_is_reported_and_nothing_is_published(setup, redis, capsys):

@@ -68,11 +68,14 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     before = flow_files(kept) if kept else None
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
+    client = connect(redis_url, timeout=2.0)
     if flowset is None:
-        return [p.render() for p in problems if p.severity == ERROR], []
+        errors = [p for p in problems if p.severity == ERROR]
+        published.record_failure(client, [str(p) for p in errors])  # for /readyz
+        return [p.render() for p in errors], []
     snapshot.save(files)
     version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
-    published.publish(connect(redis_url, timeout=2.0), version)
+    published.publish(client, version)
     return [], changed_files(before, files) if before is not None else []
 
 

@@ -78,11 +78,26 @@ def _literal(text: str):
     return LiteralScalarString(text) if "\n" in text else text
 
 
+def _set_list(step, key: str, values: list) -> None:
+    """Put `values` in `step[key]` item by item, so comments attached to the list stay."""
+    current = step.get(key)
+    if not isinstance(current, list):
+        step[key] = values
+        return
+    for index, value in enumerate(values):
+        if index < len(current):
+            if current[index] != value or type(current[index]) is not type(value):
+                current[index] = value
+        else:
+            current.append(value)
+    del current[len(values) :]
+
+
 def dump(doc) -> str:
     """The transcript as YAML, comments and layout kept; multi-line replies as `|` blocks."""
     for step in doc.get("conversation", []):
         if "expect" in step:
-            step["expect"] = [_literal(str(t)) for t in step["expect"]]
+            _set_list(step, "expect", [_literal(str(t)) for t in step["expect"]])
     out = io.StringIO()
     _yaml().dump(doc, out)
     return out.getvalue()
@@ -199,7 +214,7 @@ def replay(
                 if doc.get("lang") and doc.get("lang") != default:
                     if _english(engine, doc.get("lang")) > english_before:
                         english.append((line, col, sent))
-                step["expect"] = got
+                _set_list(step, "expect", list(got))
             continue
         if got != expected:
             diff = difflib.unified_diff(
@@ -237,7 +252,10 @@ def short_diff(before: str, after: str) -> list[str]:
         2:
     ]
     if len(lines) > DIFF_LINES:
-        lines = [*lines[:DIFF_LINES], f"... {len(lines) - DIFF_LINES} more diff lines"]
+        lines = [
+            *lines[:DIFF_LINES],
+            f"... {len(lines) - DIFF_LINES} more diff lines (git diff shows all)",
+        ]
     return lines
 
 
