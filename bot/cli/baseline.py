@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess  # nosec B404 - runs git, with fixed arguments, on the checkout
+import subprocess  # nosec B404
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
