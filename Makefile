@@ -36,6 +36,7 @@ test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate
 	$(BIN)/bot i18n check
 	$(BIN)/bot flows questions --min-total 85 --min-lang 70
+	$(BIN)/bot i18n coverage --required
 	$(BIN)/python -m pytest -m "not faults"
 
 # The fault suite (tests/faults, docs/reliability.md): real processes on free ports.

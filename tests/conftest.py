@@ -55,8 +55,11 @@ def redis(redis_url):
 
 
 @pytest.fixture
-def make_app(redis, redis_url):
-    """Build an app on the test Redis; keyword arguments override the test settings."""
+def make_app(redis, redis_url, tmp_path):
+    """Build an app on the test Redis; keyword arguments override the test settings.
+
+    Its var directory (the last good flows) is the test's own temporary folder.
+    """
     from bot.web.app import create_app
 
     def make(**overrides):
@@ -68,6 +71,7 @@ def make_app(redis, redis_url):
             "TWILIO_ACCOUNT_SID": "",
             "PUBLIC_URL": PUBLIC_URL,
             "BOT_FLOWS_DIR": str(SERVICE_FLOWS),
+            "BOT_VAR_DIR": str(tmp_path / "var"),
             "BOT_DEV_SKIP_SIGNATURE": False,
             "BOT_ENV": "development",
         }

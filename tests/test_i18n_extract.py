@@ -13,7 +13,13 @@ from babel.messages.pofile import read_po
 
 from bot.core.runtime import ROOT
 from bot.flow import load_flows
-from bot.i18n.extract import PLACEHOLDER_NOTE, WORD_LIST_NOTE, extract_flows, texts_of_file
+from bot.i18n.extract import (
+    PLACEHOLDER_NOTE,
+    STAFF_NOTE,
+    WORD_LIST_NOTE,
+    extract_flows,
+    texts_of_file,
+)
 
 ALLNODES = Path(__file__).parent / "data" / "allnodes"
 
@@ -111,3 +117,33 @@ def test_broken_flow_is_an_error_not_a_silent_gap():
 def test_shipped_flows_extract_cleanly():
     for path in sorted((ROOT / "flows").glob("*.yaml")):
         texts_of_file(f"flows/{path.name}", path.read_text(encoding="utf-8"))
+
+
+STAFF_FLOW = b"""nodes:
+  - id: desk
+    type: message
+    source: staff
+    text: "Our desk is open on weekdays."
+  - id: fact
+    type: message
+    text: "Return is voluntary."
+"""
+
+
+def test_texts_of_a_staff_written_node_carry_the_staff_note():
+    found = {
+        msgid: comments
+        for _line, _f, msgid, comments in extract_flows(
+            io.BytesIO(STAFF_FLOW), [], [], {"filename": "flows/desks.yaml"}
+        )
+    }
+    assert STAFF_NOTE in found["Our desk is open on weekdays."]
+    assert STAFF_NOTE not in found["Return is voluntary."]
+
+
+def test_source_takes_only_staff():
+    from bot.flow.loader import parse_flow_text
+
+    text = STAFF_FLOW.decode().replace("source: staff", "source: brief")
+    _flow, problems = parse_flow_text("desks", "desks.yaml", text)
+    assert [p.message for p in problems] == ['"source:" can only be staff']

@@ -89,3 +89,29 @@ def test_numbers_and_emoji_are_no_questions():
     assert not worth_matching("۲")
     assert not worth_matching("👍")
     assert worth_matching("passport?")
+
+
+def test_ties_rank_the_same_in_every_process():
+    """Screens with equal scores keep the flows' order, whatever the process's hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.cli.common import load_runtime\n"
+        "from bot.core.engine import Inbound\n"
+        "from bot.core.runtime import ROOT\n"
+        "e = load_runtime(ROOT / 'flows').engine\n"
+        "t = e.step(None, Inbound('hi', lang_hint='hy'), 1)\n"
+        "t = e.step(t.state, Inbound('տոմս ու անձնագիր'), 2)\n"
+        "print(t.texts[-1])\n"
+    )
+    seen = set()
+    for seed in map(str, range(8)):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        seen.add(done.stdout)
+    assert len(seen) == 1, seen
+    assert "2/6" in seen.pop().splitlines()[1]  # the travel document first, as in the flows

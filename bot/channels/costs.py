@@ -85,13 +85,35 @@ def _culprits(text: str, non_gsm: tuple[str, ...]) -> str:
     return f"; these characters make it UCS-2: {shown}" if shown else ""
 
 
+def untranslated(engine: Engine, node) -> list[str]:
+    """The languages in which some text of `node` has no translation yet (sent in English)."""
+    catalogs = getattr(engine.tr, "catalogs", None)
+    if catalogs is None:
+        return []
+    default = engine.settings.default_language
+    msgids = [t.msgid for t in node.texts() if t.msgid]
+    return [
+        lang
+        for lang in engine.settings.languages
+        if lang != default and any(m not in catalogs.get(lang, {}) for m in msgids)
+    ]
+
+
 def oversized(engine: Engine) -> list[Problem]:
-    """A warning for every screen, in every language, above the segment limit."""
+    """A warning for every screen, in every language, above the segment limit.
+
+    A screen not yet translated into a language is not measured there: mixed with the
+    language's menu footer it would look like a cost problem, when it is a pending
+    translation (bot.channels.checks says so).
+    """
     limit = engine.settings.max_segments
     problems = []
     for flow in engine.flows.flows.values():
         for node in flow.nodes.values():
+            pending = untranslated(engine, node)
             for lang in engine.settings.languages:
+                if lang in pending:
+                    continue
                 for reply in engine.preview(flow.id, node.id, lang):
                     info = analyse(reply.text)
                     # A stray quote, dash or space is worth a warning; a language's own letters

@@ -24,14 +24,30 @@ def settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def load_runtime(flows_dir: Path | str | None = None, config: Settings | None = None) -> Runtime:
-    """The flows (`flows_dir`, else the settings' folder) and catalogs, or every problem."""
+def load_runtime(
+    flows_dir: Path | str | None = None, config: Settings | None = None, last_good: bool = False
+) -> Runtime:
+    """The flows (`flows_dir`, else the settings' folder) and catalogs, or every problem.
+
+    With `last_good` (a service starting), broken flows on disk fall back to the last set
+    that validated, and the errors are printed with a line saying so.
+    """
     config = config or settings()
+    var_dir = config.var_path if last_good else None
     try:
-        return Runtime.load(
-            flows_dir or config.flows_path, config.locales_path, service_values(config)
+        runtime = Runtime.load(
+            flows_dir or config.flows_path, config.locales_path, service_values(config), var_dir
         )
     except FlowError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(problem.render(), err=True)
         raise click.ClickException("the flows have errors; fix them and run again") from None
+    if runtime.disk_problems:
+        for problem in runtime.disk_problems:
+            click.echo(problem.render(), err=True)
+        click.echo(
+            f"The flows on disk have {len(runtime.disk_problems)} error(s) (above): starting "
+            f"on the last good flows, saved {runtime.last_good}. Fix them and save.",
+            err=True,
+        )
+    return runtime

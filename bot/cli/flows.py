@@ -1,7 +1,9 @@
-"""`bot flows validate` and `bot flows test`: check flows without any server."""
+"""`bot flows validate`, `test` and `costs` check flows without any server; `reload` publishes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import click
 
 from bot.cli.common import load_runtime, settings
 from bot.flow import read_flows
-from bot.flow.problems import ERROR, WARNING
+from bot.flow.problems import ERROR, WARNING, added
 
 
 @click.group()
@@ -17,28 +19,94 @@ def flows() -> None:
     """Check and test the YAML flows."""
 
 
-@flows.command()
-@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
-def validate(flows_dir: Path | None) -> None:
-    """Report every problem in the flows as file:line:col; exit 1 on any error."""
-    config = settings()
-    flowset, problems = read_flows(flows_dir or config.flows_path)
+def _shown(path: Path) -> Path:
+    """The path relative to the current folder when it is inside it (shorter to read)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _check(folder: Path, locales: Path):
+    """(flow set or None, every problem): the loader's and the rendering checks, one count."""
+    flowset, problems = read_flows(folder)
     if flowset is not None:
-        from bot.channels.costs import oversized
-        from bot.channels.whatsapp import label_problems
+        from bot.channels.checks import all_problems
         from bot.core.engine import Engine
-        from bot.core.questions import topic_problems
         from bot.core.runtime import make_translator
 
-        engine = Engine(flowset, make_translator(flowset, config.locales_path))
-        found = oversized(engine) + label_problems(engine) + topic_problems(engine)
-        problems = sorted(problems + found)
-    for problem in problems:
-        click.echo(str(problem))
+        engine = Engine(flowset, make_translator(flowset, locales))
+        problems = all_problems(engine, problems) + _stale_sends(engine, folder / "transcripts")
+    return flowset, problems
+
+
+def _stale_sends(engine, folder: Path) -> list:
+    """An error for each transcript whose send the flows no longer understand (the first)."""
+    from bot.core.transcripts import TranscriptError, find, replay
+    from bot.flow.problems import Problem
+
+    if not folder.is_dir():
+        return []
+    problems = []
+    for path in map(_shown, find([], folder)):
+        try:
+            outcome = replay(engine, path)
+        except TranscriptError:
+            continue  # `bot flows test` reports it
+        if outcome.fallbacks:
+            line, col, sent, where = outcome.fallbacks[0]
+            message = (
+                f"transcript sends {sent!r}{where}, an answer the flow no longer has: it is "
+                "now answered as not understood (fix the flow, or the transcript's send)"
+            )
+            problems.append(Problem(str(path), line, col, ERROR, message))
+    return problems
+
+
+@flows.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
+@click.option(
+    "--changed", is_flag=True, help="Show only problems your change added (against git HEAD)."
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --changed: compare with this saved baseline instead of git.",
+)
+@click.option(
+    "--save-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save today's problems to this file, for a later --changed --baseline.",
+)
+def validate(
+    flows_dir: Path | None, changed: bool, baseline: Path | None, save_baseline: Path | None
+) -> None:
+    """Report every problem in the flows as file:line:col; exit 1 on any error."""
+    from bot.cli import baseline as before
+
+    config = settings()
+    folder = flows_dir or config.flows_path
+    flowset, problems = _check(folder, config.locales_path)
+    if save_baseline:
+        before.save(save_baseline, problems)
+    shown = problems
+    if changed or baseline:
+        if baseline:
+            keys = before.read(baseline)
+        else:
+            keys = before.from_git(folder, lambda d: _check(d, config.locales_path)[1])
+        shown = added(problems, keys)
+    for problem in shown:
+        click.echo(problem.render())
     errors = sum(p.severity == ERROR for p in problems)
     warnings = sum(p.severity == WARNING for p in problems)
     count = len(flowset.flows) if flowset else 0
     summary = f"{errors} error(s), {warnings} warning(s)"
+    if changed or baseline:
+        new_errors = sum(p.severity == ERROR for p in shown)
+        new_warnings = len(shown) - new_errors
+        what = "the baseline" if baseline else "git HEAD"
+        summary += f"; new since {what}: {new_errors} error(s), {new_warnings} warning(s)"
     if errors:
         click.echo(f"{summary}: the flows cannot be used until the errors are fixed.")
         sys.exit(1)
@@ -49,24 +117,61 @@ def validate(flows_dir: Path | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--flows", "flows_dir", type=click.Path(path_type=Path), help="Flow folder.")
 @click.option("--update", is_flag=True, help="Rewrite the expected replies (golden update).")
-def test_transcripts(paths: tuple[Path, ...], flows_dir: Path | None, update: bool) -> None:
-    """Replay conversation transcripts (default: flows/transcripts/) and diff the replies."""
-    from bot.core.transcripts import find, replay
+@click.option(
+    "--accept-fallbacks",
+    is_flag=True,
+    help='With --update: also write replies such as "Sorry, I did not understand".',
+)
+def test_transcripts(
+    paths: tuple[Path, ...], flows_dir: Path | None, update: bool, accept_fallbacks: bool
+) -> None:
+    """Replay conversation transcripts (default: flows/transcripts/) and diff the replies.
+
+    With --update, only the files whose replies changed are rewritten and named, each with
+    a short diff; comments and layout are kept.
+    """
+    from bot.core.transcripts import TranscriptError, find, replay
 
     runtime = load_runtime(flows_dir)
-    files = find(list(paths), runtime.flows_dir / "transcripts")
-    failed = 0
+    files = [_shown(p) for p in find(list(paths), runtime.flows_dir / "transcripts")]
+    failed = refused = updated = 0
     for path in files:
-        outcome = replay(runtime.engine, path, update=update)
-        if outcome.updated:
+        try:
+            outcome = replay(runtime.engine, path, update=update, accept_fallbacks=accept_fallbacks)
+        except TranscriptError as exc:
+            failed += 1
+            click.echo(str(exc))
+            continue
+        if outcome.refused:
+            refused += 1
+            click.echo(f"NOT UPDATED {path}: a send is now answered by a fallback")
+            for line in outcome.refused:
+                click.echo("  " + line)
+        elif outcome.updated:
+            updated += 1
             click.echo(f"updated {path}")
-        elif outcome.ok:
+            for line in outcome.diff:
+                click.echo("  " + line)
+        elif not update and outcome.ok:
             click.echo(f"ok      {path} ({outcome.steps} messages)")
-        else:
+        elif not update:
             failed += 1
             click.echo(f"FAILED  {path}")
             for failure in outcome.failures:
                 click.echo("  " + failure.replace("\n", "\n  "))
+        for note in outcome.notes:
+            click.echo("  note: " + note)
+    if update:
+        click.echo(
+            f"{updated} updated, {len(files) - updated - refused} unchanged, {refused} refused"
+        )
+        if refused:
+            click.echo(
+                "Refused files were not written: fix the flow or the transcript's send, or run "
+                "again with --accept-fallbacks if the fallback is what you want."
+            )
+            sys.exit(1)
+        return
     click.echo(f"{len(files) - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
@@ -92,6 +197,52 @@ def costs(flows_dir: Path | None, as_json: bool) -> None:
         cells = [row["lang"], row["encoding"], row["first_contact"]]
         cells += [row["options"].get(n, "") for n in numbers] + [row["total"]]
         click.echo("  ".join(f"{c!s:>8}" for c in cells))
+
+
+@flows.command()
+def reload() -> None:
+    """Publish the flows on disk to the running service, only if they validate.
+
+    Every web process loads them within about a second (and keeps them as the last good
+    set); with errors, nothing changes, the errors are printed, kept for /readyz and told
+    to staff.
+    """
+    import redis
+
+    from bot.core.snapshot import Snapshot, changed_files, flow_files
+    from bot.jobs import queues
+    from bot.store import published
+    from bot.store.conversations import connect
+
+    config = settings()
+    snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
+    before_dir = snapshot.unpack()
+    before = flow_files(before_dir) if before_dir else {}
+    files = flow_files(config.flows_path)
+    flowset, problems = read_flows(config.flows_path)
+    client = connect(config.redis_url, timeout=max(config.redis_timeout, 2.0))
+    try:
+        if flowset is None:
+            lines = [str(p) for p in problems if p.severity == ERROR]
+            for line in lines:
+                click.echo(line, err=True)
+            published.record_failure(client, lines)
+            if published.first_alert(client, lines):
+                queues.enqueue_flows_report(client, lines, "the flows it had")
+            raise click.ClickException(
+                f"{len(lines)} error(s): nothing published; the service keeps the flows it "
+                "has, and staff are told. Fix them and run `bot flows reload` again."
+            )
+        version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        snapshot.save(files)
+        published.publish(client, version)
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"Redis at REDIS_URL is unreachable ({type(exc).__name__}): nothing published"
+        ) from None
+    changed = changed_files(before, files)
+    what = ", ".join(changed) if changed else "no file changed since the last publish"
+    click.echo(f"published {version}: {what}; the service loads it within a second.")
 
 
 @flows.command()

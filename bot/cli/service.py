@@ -161,7 +161,7 @@ def run() -> None:
         extra.update(values)
         if created:
             click.echo(f"Created development secrets in {env_file}: {', '.join(created)}")
-    load_runtime(config=config)  # stops here, listing every problem, when the flows are broken
+    load_runtime(config=config, last_good=True)  # broken and no last good set: stops here
     port = choose_port(environ)
     embedded = None
     if not environ.get("REDIS_URL"):
@@ -182,6 +182,10 @@ def run() -> None:
         "PYTHONUNBUFFERED": "1",
         "PATH": bin_dir + os.pathsep + environ.get("PATH", ""),
     }
+    if not production:  # a save in flows/ or locales/ is live within 2 s
+        from bot.cli import watch
+
+        watch.start(config, children.get("REDIS_URL") or config.redis_url)
     programs: list[Program] = [Redis(embedded)] if embedded is not None else []
     procfile = parse_procfile(PROCFILE.read_text()).processes
     for name in ("worker", "web", *(n for n in procfile if n not in ("worker", "web"))):

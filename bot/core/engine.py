@@ -161,7 +161,7 @@ class Engine:
         translated = self.tr.gettext(lang, text.msgid)
         if not text.names:
             return translated
-        values = _Vars(self.flows.staff)
+        values = _Vars(self.flows.staff_in(lang))  # staff values as written in `lang`
         for name, value in run.state.vars.items():
             if name in self.country_vars:
                 value = self.tr.territories(lang).get(value, value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from bot.flow.model import Command, Settings, Text
+from bot.flow.model import DAYS, Command, Hours, Settings, Text
 from bot.flow.problems import Collector, did_you_mean
 from bot.flow.yamlpos import YDict, YList
 from bot.text.durations import parse_duration
@@ -55,6 +55,8 @@ SETTINGS = {
     "max_messages_per_turn": "loop guard: most messages sent for one inbound message",
     "max_segments": "warn about texts longer than this many SMS segments",
     "numbering_system": "per language, the digits used in replies (e.g. fa: arabext)",
+    "required_languages": "languages that must be fully translated (default: all); the others "
+    "may have texts pending, shown in the default language until translated",
 }
 
 _TODO = re.compile(r"TODO|<[^>]*>|\bXXX\b")
@@ -71,9 +73,9 @@ def _settings(data: YDict | None, out: Collector) -> Settings:
         pos = data.val_pos[key]
         if key not in SETTINGS:
             out.error(data.key_pos[key], f'unknown setting "{key}"{did_you_mean(key, SETTINGS)}')
-        elif key == "languages":
-            if not isinstance(value, YList) or not value:
-                out.error(pos, '"languages" must be a list of language codes such as [en, fr]')
+        elif key in ("languages", "required_languages"):
+            if not isinstance(value, YList) or (key == "languages" and not value):
+                out.error(pos, f'"{key}" must be a list of language codes such as [en, fr]')
             else:
                 values[key] = tuple(str(v) for v in value)
         elif key == "session_timeout":
@@ -100,6 +102,13 @@ def _settings(data: YDict | None, out: Collector) -> Settings:
             data.at("default_language"),
             f'the default language "{settings.default_language}" is not in "languages"',
         )
+    for lang in settings.required_languages or ():
+        if lang not in settings.languages:
+            out.error(
+                data.at("required_languages"),
+                f'required language "{lang}" is not in "languages"'
+                f"{did_you_mean(lang, settings.languages)}",
+            )
     return settings
 
 
@@ -152,8 +161,61 @@ def parse_config(data, out: Collector):
     return settings, commands, system, lists
 
 
-def parse_staff(data, out: Collector) -> dict[str, str]:
-    """Staff values usable as `{name}` in every text; unfilled values are warned about."""
+_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+
+
+def _minutes(text: str) -> int | None:
+    match = _TIME.match(text.strip())
+    if not match or int(match[1]) > 24 or int(match[2]) > 59:
+        return None
+    return int(match[1]) * 60 + int(match[2])
+
+
+def parse_hours(value: YDict, out: Collector, key: str) -> Hours | None:
+    """`days: mon-thu` (or [mon, wed]) and `hours: "9:00-12:00, 13:30-16:00"` as `Hours`."""
+    for field_name in value:
+        if field_name not in ("days", "hours"):
+            out.error(
+                value.key_pos[field_name], f'"{key}": opening hours have only "days" and "hours"'
+            )
+            return None
+    raw_days = value.get("days")
+    words = (
+        [str(d) for d in raw_days]
+        if isinstance(raw_days, YList)
+        else str(raw_days or "").split(",")
+    )
+    days: set[int] = set()
+    for word in (w.strip().lower() for w in words):
+        first, _, last = word.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            out.error(
+                value.at("days"), f'"{key}": days are {", ".join(DAYS)}, or a range such as mon-thu'
+            )
+            return None
+        start, end = DAYS.index(first), DAYS.index(last or first)
+        days.update(range(start, end + 1) if start <= end else ())
+    ranges = []
+    for part in str(value.get("hours") or "").split(","):
+        start_text, _, end_text = part.partition("-")
+        start, end = _minutes(start_text), _minutes(end_text)
+        if start is None or end is None or start >= end:
+            out.error(value.at("hours"), f'"{key}": hours look like "9:00-12:00, 13:30-16:00"')
+            return None
+        ranges.append((start, end))
+    return Hours(tuple(sorted(days)), tuple(ranges))
+
+
+def parse_staff(
+    data, out: Collector, structured: dict[str, object] | None = None, languages=()
+) -> dict[str, str]:
+    """Staff values usable as `{name}` in every text; unfilled values are warned about.
+
+    A value may also be opening hours (`days:` and `hours:`, written out per language) or
+    one text per language (`en:`, `fr:`..., the default language required; `languages`
+    starts with it); those go to
+    `structured`, and the returned text is their default form.
+    """
     staff: dict[str, str] = {}
     if data is None:
         return staff
@@ -165,8 +227,33 @@ def parse_staff(data, out: Collector) -> dict[str, str]:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
             out.error(data.key_pos[key], f'"{key}": names must be lowercase words joined by _')
             continue
+        if isinstance(value, YDict) and "days" in value:
+            hours = parse_hours(value, out, key)
+            staff[key] = ""  # defined even when broken: no follow-on "unknown placeholder"
+            if hours is not None:
+                staff[key] = hours.english()
+                if structured is not None:
+                    structured[key] = hours
+            continue
+        if isinstance(value, YDict) and languages and set(value) <= set(languages):
+            variants = {lang: str(text or "").strip() for lang, text in value.items()}
+            first = variants.get(languages[0], "")
+            if languages[0] not in variants:
+                out.error(pos, f'"{key}": give the text in {languages[0]} first, the others after')
+            staff[key] = first
+            if structured is not None:
+                structured[key] = MappingProxyType(variants)
+            if not first or _TODO.search(first):
+                out.warn(
+                    pos, f'"{key}" is not filled in yet ({first or "empty"}): staff must set it'
+                )
+            continue
         if isinstance(value, YDict | YList):
-            out.error(pos, f'"{key}" must be a single text')
+            out.error(
+                pos,
+                f'"{key}" must be a text, opening hours (days: and hours:) or one text per '
+                f"language ({', '.join(languages)})",
+            )
             continue
         text = "" if value is None else str(value).strip()
         if not text or _TODO.search(text):

@@ -24,7 +24,9 @@ def reference() -> str:
     """Markdown for every registered node type and every action."""
     parts = []
     for name, (cls, _) in REGISTRY.items():
-        fields = ", ".join(f"`{f}`" for f in cls.fields if f not in ("id", "type", "note"))
+        fields = ", ".join(
+            f"`{f}`" for f in cls.fields if f not in ("id", "type", "note", "source")
+        )
         parts.append(f"### `{name}`\n\n{inspect.getdoc(cls)}\n\nFields: {fields}\n")
     actions = "\n".join(f"- `{name}`: {what}" for name, what in ACTIONS.items())
     parts.append(f"### Actions (`do:` of an `action` node)\n\n{actions}\n")

@@ -2,7 +2,9 @@
 
 Pass one parses each file on its own (YAML syntax, node types, required fields). Pass two
 checks what crosses nodes and files: targets, duplicate ids, unreachable nodes, variables,
-keyword clashes and loops that never wait for a reply. Every problem is collected, so staff
+keyword clashes and loops that never wait for a reply. A file that does not parse is
+reported alone: pass two says nothing about references to it, nor about reachability and
+variables, which it would only get wrong. Every problem is collected, so staff
 see them all at once; `load_flows` raises `FlowError` when any is an error.
 """
 
@@ -108,8 +110,16 @@ def _parse_flow(flow_id: str, path: str, data, out: Collector) -> Flow | None:
     )
 
 
-def _resolve(target: Target, flow: Flow, flows: dict[str, Flow], out: Collector) -> Target | None:
+def _resolve(
+    target: Target,
+    flow: Flow,
+    flows: dict[str, Flow],
+    out: Collector,
+    unread: frozenset = frozenset(),
+) -> Target | None:
     raw = target.raw
+    if raw.partition(".")[0] in unread and raw not in flow.nodes:
+        return None  # a flow file that did not parse: its own error says so, once
     if "." in raw:
         flow_id, _, node_id = raw.partition(".")
         if flow_id not in flows:
@@ -138,8 +148,12 @@ def _resolve(target: Target, flow: Flow, flows: dict[str, Flow], out: Collector)
     return None
 
 
-def _resolve_node(node: Node, flow: Flow, flows: dict[str, Flow], out: Collector) -> Node:
-    return node.resolved(lambda target: _resolve(target, flow, flows, out))
+def _resolve_node(
+    node: Node, flow: Flow, flows: dict[str, Flow], out: Collector, unread: frozenset = frozenset()
+) -> Node:
+    """The node with its targets resolved; targets into files that did not parse (`unread`)
+    are left alone, so a broken file is reported once, not again by every reference."""
+    return node.resolved(lambda target: _resolve(target, flow, flows, out, unread))
 
 
 def _edges(node: Node) -> list[tuple[str, str]]:
@@ -267,9 +281,12 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
     staff_path = root / STAFF_FILE
     staff_out = Collector(_display(staff_path, root))
     staff: dict[str, str] = {}
+    structured: dict[str, object] = {}
     if staff_path.exists():
         staff_data = load(staff_path.read_text(encoding="utf-8"), staff_out)
-        staff = parse_staff(staff_data, staff_out)
+        staff = parse_staff(
+            staff_data, staff_out, structured, (settings.default_language, *settings.languages)
+        )
         for key in [k for k in staff if k in SERVICE_VALUES]:
             staff_out.error(
                 staff_data.key_pos[key],
@@ -298,9 +315,10 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
         outs[flow_id] = out
         if flow is not None:
             flows[flow_id] = flow
+    unread = frozenset(outs) - set(flows)
     for flow in list(flows.values()):
         out = outs[flow.id]
-        nodes = {nid: _resolve_node(n, flow, flows, out) for nid, n in flow.nodes.items()}
+        nodes = {nid: _resolve_node(n, flow, flows, out, unread) for nid, n in flow.nodes.items()}
         flows[flow.id] = dataclasses.replace(flow, nodes=MappingProxyType(nodes))
     if settings.main_flow not in flows and settings.main_flow not in outs:
         config_out.error(
@@ -312,8 +330,9 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
         config_out.error(
             setting_pos("help_flow"), f'the help flow "{settings.help_flow}" does not exist'
         )
-    _check_graph(flows, settings.main_flow, settings.help_flow, outs)
-    _check_variables((flows, system, lists, staff), outs, config_out)
+    if not unread:  # with a file unread, reachability and variables would only mislead
+        _check_graph(flows, settings.main_flow, settings.help_flow, outs)
+        _check_variables((flows, system, lists, staff), outs, config_out)
     _check_keywords(flows, commands, outs)
     problems += config_out.problems + staff_out.problems
     for out in outs.values():
@@ -328,6 +347,7 @@ def read_flows(directory: str | Path) -> tuple[FlowSet | None, list[Problem]]:
         system=MappingProxyType(system),
         lists=MappingProxyType(lists),
         staff=MappingProxyType(staff),
+        staff_values=MappingProxyType(structured),
     )
     return flowset, problems
 

@@ -176,6 +176,55 @@ class Settings:
     max_messages_per_turn: int = 10
     max_segments: int = 3
     numbering_system: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    required_languages: tuple[str, ...] | None = None
+    """Languages whose catalogs must translate every text; None: every language."""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The languages that must be complete; the others may have texts pending."""
+        return self.languages if self.required_languages is None else self.required_languages
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""How `_staff.yaml` names the days of the week, Monday first (Babel's day numbers)."""
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening days and hours from `_staff.yaml`, written out in each language by Babel."""
+
+    days: tuple[int, ...]
+    """Days open, 0 = Monday."""
+    ranges: tuple[tuple[int, int], ...]
+    """Opening times within a day, as (from, to) in minutes after midnight."""
+
+    def english(self) -> str:
+        """A plain form for the default language before catalogs are read: "Mon-Thu 09:00-12:00"."""
+        names = [DAYS[d].capitalize() for d in self.days]
+        runs = _runs(self.days)
+        days = ", ".join(names[i] if i == j else f"{names[i]}-{names[j]}" for i, j in runs)
+        times = ", ".join(f"{_hm(a)}-{_hm(b)}" for a, b in self.ranges)
+        return f"{days} {times}"
+
+
+def _hm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _runs(days: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Index pairs (first, last) of the runs of consecutive days in `days` (sorted)."""
+    runs: list[tuple[int, int]] = []
+    for i, day in enumerate(days):
+        if runs and days[runs[-1][1]] == day - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def day_runs(days: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The runs of consecutive days as (first day, last day): (0, 3) is Monday to Thursday."""
+    return [(days[i], days[j]) for i, j in _runs(days)]
 
 
 @dataclass(frozen=True)
@@ -188,6 +237,16 @@ class FlowSet:
     system: Mapping[str, Text]
     lists: Mapping[str, tuple[str, ...]]
     staff: Mapping[str, str]
+    staff_values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """Staff values that differ by language: `Hours`, or {language: text} variants."""
+    staff_langs: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Per language, the staff values as written there (filled by bot.core.runtime)."""
+
+    def staff_in(self, lang: str) -> Mapping[str, str]:
+        """The staff values as texts in `lang` (the default forms where none was made)."""
+        return self.staff_langs.get(lang, self.staff)
 
     def node(self, flow: str, node: str) -> Node:
         """The node `node` of flow `flow`."""

@@ -30,6 +30,11 @@ TOPICS_NOTE = (
     "answered with this screen, so avoid words that say nothing on their own (go, want, help)."
 )
 PLACEHOLDER_NOTE = "Keep {names} exactly as written: the service fills them in."
+STAFF_NOTE = (
+    "Staff-written (source: staff): this answer is not taken from the facts brief. "
+    "Translate it as written, and ask staff when anything is unclear."
+)
+"""The comment above every text of a node marked `source: staff`; review sheets flag it."""
 
 
 def _is_word_list(text: Text) -> bool:
@@ -42,9 +47,11 @@ def _is_word_list(text: Text) -> bool:
     )
 
 
-def comments_for(text: Text) -> list[str]:
+def comments_for(text: Text, staff: bool = False) -> list[str]:
     """The extracted comments translators see above a text: where it is and how to treat it."""
     comments = [text.where]
+    if staff:
+        comments.append(STAFF_NOTE)
     key = text.where.rpartition("/")[2]
     if text.where.startswith("_config/system/") and key in SYSTEM_TEXTS:
         comments.append(f"System text: {SYSTEM_TEXTS[key]}.")
@@ -96,5 +103,20 @@ def extract_flows(
     name = getattr(fileobj, "name", None) or (options or {}).get("filename", "flow.yaml")
     raw = fileobj.read()
     source = raw.decode((options or {}).get("encoding", "utf-8")) if isinstance(raw, bytes) else raw
+    marked = staff_nodes(str(name), source)
     for text in texts_of_file(str(name), source):
-        yield text.line, None, text.msgid, comments_for(text)
+        node = text.where.split("/")[1] if text.where.count("/") >= 2 else ""
+        yield text.line, None, text.msgid, comments_for(text, node in marked)
+
+
+def staff_nodes(name: str, source: str) -> set[str]:
+    """The ids of the nodes of a flow file marked `source: staff`."""
+    if Path(name).name.startswith("_"):
+        return set()
+    data = load(source, Collector(name))
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    return {
+        str(node.get("id"))
+        for node in nodes or []
+        if isinstance(node, dict) and node.get("source") == "staff"
+    }

@@ -32,6 +32,8 @@ DELIVER_CALLBACK = "bot.jobs.tasks.deliver_callback"
 """The job that tells staff about a callback request."""
 ALERT_STAFF = "bot.jobs.tasks.alert_staff"
 """The job that tells staff about the daily budget (80 %, 100 %)."""
+REPORT_FLOWS = "bot.jobs.tasks.report_flows"
+"""The job that tells staff the flows on disk did not validate."""
 
 QUEUE_REPLIES = "replies"
 """Queue of the parts of answers: someone is waiting for them."""
@@ -128,6 +130,20 @@ def enqueue_alert(
         text,
         job_id=f"alert-budget-{day}-{share}",
         description="alert_staff",
+        retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        ttl=CALLBACK_JOB_TTL,
+    )
+
+
+def enqueue_flows_report(connection: redis_lib.Redis, lines: list[str], serving: str) -> Job:
+    """Queue `report_flows` (errors as file:line:col; no personal data), retried like callbacks."""
+    return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
+        REPORT_FLOWS,
+        lines,
+        serving,
+        description="report_flows",
         retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,

@@ -6,7 +6,8 @@ The worker (`bot worker`, the Procfile's `worker`) runs them with RQ's scheduler
   order (queue `replies`);
 - `send_reminder`: a message the person asked for, later (queue `default`, scheduled);
 - `deliver_callback`: a callback request to staff (queue `default`);
-- `alert_staff`: an operational alert (80 % and 100 % of the daily budget) to staff.
+- `alert_staff`: an operational alert (80 % and 100 % of the daily budget) to staff;
+- `report_flows`: flows on disk that did not validate, to staff (queue `default`).
 
 They are queued by dotted path (bot.jobs.queues); their settings are those `bot worker`
 built at start (`configure`), or, in a worker started some other way, the environment's.
@@ -18,7 +19,7 @@ import redis as redis_lib
 from rq import get_current_job
 
 from bot.channels.message import load_messages
-from bot.jobs import callbacks, outbound, reminders
+from bot.jobs import callbacks, flow_alerts, outbound, reminders
 from bot.settings import Settings
 
 _settings: Settings | None = None
@@ -72,3 +73,8 @@ def deliver_callback(pseudonym: str) -> str:
 def alert_staff(subject: str, text: str) -> str:
     """Job: an operational alert to staff (webhook and/or e-mail); no personal data."""
     return callbacks.deliver_alert(settings(), subject, text)
+
+
+def report_flows(lines: list[str], serving: str) -> str:
+    """Job: tell staff that the flows on disk have errors (file:line:col lines)."""
+    return flow_alerts.report(settings(), lines, serving)

@@ -129,3 +129,23 @@ def reply_jobs_key(pseudonym: str) -> str:
 def budget_key(day: str) -> str:
     """The service's outbound segments for one UTC day, and whether staff were told."""
     return f"{PREFIX}budget:{day}"
+
+
+def flows_published_key() -> str:
+    """The flows version staff last published (`bot flows reload`): each process reloads when
+    it changes. TTL `bot.store.published.PUBLISHED_TTL`, renewed by every publish."""
+    return f"{PREFIX}flows:published"
+
+
+def flows_failed_key() -> str:
+    """The errors of the last publish that did not validate (file:line:col lines, no personal
+    data), shown by /readyz until a publish succeeds. TTL `bot.store.published.FAILED_TTL`."""
+    return f"{PREFIX}flows:failed"
+
+
+def flows_alert_key(digest: str) -> str:
+    """Set once per distinct set of flow errors, so staff are told once, not by every process.
+
+    TTL `bot.store.published.FAILED_TTL`.
+    """
+    return f"{PREFIX}flows:alert:{digest}"

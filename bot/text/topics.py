@@ -176,16 +176,20 @@ class TopicIndex:
         if not present:
             return {}
         covered: dict[Hashable, set[str]] = defaultdict(set)
+        first: dict[Hashable, int] = {}
         for key in present:
             for index in self.by_word[key]:
                 keys, screen = self.phrases[index]
                 if all(k in present for k in keys):
                     covered[screen].update(keys)
+                    first[screen] = min(index, first.get(screen, index))
+        # In the order the screens' phrases were indexed (flow file order), not the order of
+        # a set of strings, which changes from process to process: ties rank the same always.
         return {
             screen: sum(
                 max((self.weight[k] for k in same if k in keys), default=0.0) for same in found
             )
-            for screen, keys in covered.items()
+            for screen, keys in sorted(covered.items(), key=lambda item: first[item[0]])
         }
 
 

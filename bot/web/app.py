@@ -2,9 +2,11 @@
 
 Settings come from defaults, then the environment, then `test_config` (bot.settings); the
 app keeps the one `Settings` object in `app.extensions["bot.settings"]`. Startup
-fails, with a message saying how to fix it, when a required secret is missing or when the
-flows have errors (printed as file:line:col). Signature checks can be turned off only by
-`BOT_DEV_SKIP_SIGNATURE=1`, never in production, and the service says so loudly.
+fails, with a message saying how to fix it, when a required secret is missing, or when the
+flows have errors (printed as file:line:col) and no last good set was kept; with a last
+good set it serves that one and logs every error (bot.web.publishing). Signature checks
+can be turned off only by `BOT_DEV_SKIP_SIGNATURE=1`, never in production, and the
+service says so loudly.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from bot.channels.checks import all_problems
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
-from bot.settings import SETTINGS, Settings, check_settings, service_values
+from bot.settings import SETTINGS, Settings, check_settings
+from bot.web import publishing, webhook
 from bot.web import simulator as simulator_web
-from bot.web import webhook
 from bot.web.redaction import install as install_redaction
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 
@@ -38,19 +41,18 @@ def _init_logging() -> None:
 
 
 def _load_runtime(settings: Settings) -> Runtime:
-    """Load and validate the flows; print every problem as file:line:col and stop if broken."""
+    """Load the flows, or the last good set; print every problem and stop if there is none."""
     flows_dir = settings.flows_path
     try:
-        runtime = Runtime.load(flows_dir, settings.locales_path, service_values(settings))
+        runtime = Runtime.from_settings(settings)
     except FlowError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         log.error("the flows in %s have errors; fix them (see above) and restart", flows_dir)
         raise
-    if runtime.warnings:
-        log.warning(
-            "the flows have %d warning(s); `bot flows validate` lists them", len(runtime.warnings)
-        )
+    warnings = all_problems(runtime.engine, runtime.warnings)
+    if warnings:
+        log.warning("the flows have %d warning(s); `bot flows validate` lists them", len(warnings))
     return runtime
 
 
@@ -95,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             print(warning, file=sys.stderr)
     runtime = _load_runtime(settings)
     _init_errors(app)
-    webhook.init_app(app, runtime, settings)
+    service = webhook.init_app(app, runtime, settings)
+    publishing.init_app(app, runtime, service.redis)
     simulator_web.init_app(app, settings)
     return app

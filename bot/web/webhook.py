@@ -42,6 +42,7 @@ from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_ad
 from bot.text import pricing
 from bot.text.grouping import together
 from bot.web.events import EventContext, handle_events
+from bot.web.publishing import status_lines
 from bot.web.signature import signature_ok
 
 log = logging.getLogger(__name__)
@@ -475,4 +476,5 @@ def readyz() -> Response:
     except redis.RedisError as exc:
         text = f"not ready: Redis unreachable ({type(exc).__name__})\n"
         return Response(text, status=503, mimetype="text/plain")
-    return Response("ready\n", mimetype="text/plain")
+    lines = ["ready", *status_lines(service.runtime, service.redis)]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -7,8 +7,6 @@ import shutil
 import signal
 import time
 
-import pytest
-
 from .harness import TEST_FLOWS, Sender, kill9
 
 BROKEN = "  - id: [unclosed\n    type: message\n"
@@ -19,7 +17,7 @@ def _serve_after(harness, tmp_path, fault) -> dict:
     flows = tmp_path / "flows"
     shutil.copytree(TEST_FLOWS, flows)
     redis = harness.redis()
-    web = harness.web(redis.url, BOT_FLOWS_DIR=str(flows))
+    web = harness.web(redis.url, BOT_FLOWS_DIR=str(flows), BOT_VAR_DIR=str(tmp_path / "var"))
     sender = Sender(web.port)
     assert sender.sms("hi", Sender.new_number()).texts
     with open(flows / "main.yaml", "a") as out:
@@ -46,12 +44,6 @@ def _serve_after(harness, tmp_path, fault) -> dict:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 5: a gunicorn worker restarted with broken flows on disk fails to "
-    "boot and the master exits (full outage)",
-)
 def test_worker_restart_with_broken_flows_serves_last_good_flows(harness, figures, tmp_path):
     def fault(web):
         kill9(web.workers()[0])
@@ -62,12 +54,6 @@ def test_worker_restart_with_broken_flows_serves_last_good_flows(harness, figure
     assert result["error_with_file_line_col_logged"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16 item 5: SIGHUP with broken flows on disk reloads them anyway: the "
-    "workers fail to boot and the master exits",
-)
 def test_sighup_with_broken_flows_keeps_serving_and_reports(harness, figures, tmp_path):
     def fault(web):
         web.proc.signal(signal.SIGHUP)

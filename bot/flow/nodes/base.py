@@ -16,7 +16,9 @@ from bot.flow.problems import Collector, did_you_mean
 from bot.flow.yamlpos import YDict, YList
 
 REGISTRY: dict[str, tuple[type[Node], Callable]] = {}
-COMMON_FIELDS = ("id", "type", "note")
+COMMON_FIELDS = ("id", "type", "note", "source")
+SOURCES = ("staff",)
+"""Values of a node's `source:`; `staff` marks what staff wrote, not taken from the facts brief."""
 
 
 def register(name: str, fields: tuple[str, ...]) -> Callable[[type[Node]], type[Node]]:
@@ -134,5 +136,7 @@ def parse_node(flow_id: str, data: YDict, out: Collector) -> Node | None:
         return None
     cls, parser = REGISTRY[kind]
     check_fields(data, cls.fields, f"a {kind} node", out)
+    if data.get("source") is not None and data.get("source") not in SOURCES:
+        out.error(data.at("source"), f'"source:" can only be {", ".join(SOURCES)}')
     line, col = data.pos
     return parser(Ctx(flow_id, data, out), {"id": node_id, "line": line, "col": col})

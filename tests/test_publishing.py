@@ -1,0 +1,90 @@
+"""A running web app picks up published flows, refuses broken ones, and says so."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TwilioHelper
+from rq import Queue
+
+from bot.jobs.queues import QUEUE_DEFAULT, REPORT_FLOWS
+from bot.store import published
+from bot.web import publishing
+
+SERVICE_FLOWS = Path(__file__).parent / "data" / "service_flows"
+BROKEN = "  - id: [unclosed\n    type: message\n"
+
+
+@pytest.fixture
+def flows(tmp_path) -> Path:
+    folder = tmp_path / "flows"
+    shutil.copytree(SERVICE_FLOWS, folder)
+    return folder
+
+
+_numbers = itertools.count(1)
+
+
+def _reply(client) -> str:
+    """The first reply to "hi" from a new person (each call a new number)."""
+    helper = TwilioHelper(client)
+    texts = helper.texts(helper.sms("hi", sender=f"+3247100{next(_numbers):04d}"))
+    return texts[0].splitlines()[1]
+
+
+def _queued_reports(redis) -> list:
+    return [j for j in Queue(QUEUE_DEFAULT, connection=redis).jobs if j.func_name == REPORT_FLOWS]
+
+
+def test_a_published_edit_is_served_and_a_broken_one_is_refused_and_shown(
+    make_app, flows, redis, monkeypatch
+):
+    monkeypatch.setattr(published, "CHECK_EVERY", 0.0)
+    app = make_app(BOT_FLOWS_DIR=str(flows))
+    client = app.test_client()
+    assert _reply(client) == "Service test flow."
+    text = (flows / "main.yaml").read_text()
+    (flows / "main.yaml").write_text(text.replace("Service test flow.", "Edited flow."))
+    published.publish(redis, "v2")
+    assert _reply(client) == "Edited flow."
+    (flows / "main.yaml").write_text(text + BROKEN)
+    published.publish(redis, "v3")
+    assert _reply(client) == "Edited flow."
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert "main.yaml:" in ready.get_data(as_text=True)
+    assert len(_queued_reports(redis)) == 1
+
+
+def test_an_app_started_on_broken_flows_serves_the_last_good_set(make_app, flows, redis, caplog):
+    make_app(BOT_FLOWS_DIR=str(flows))  # validates: kept as the last good set
+    with (flows / "main.yaml").open("a") as out:
+        out.write(BROKEN)
+    app = make_app(BOT_FLOWS_DIR=str(flows))
+    client = app.test_client()
+    assert _reply(client) == "Service test flow."
+    body = client.get("/readyz").get_data(as_text=True)
+    assert body.startswith("ready\nserving the last good flows")
+    assert "main.yaml:" in body
+    assert any("main.yaml:" in r.getMessage() for r in caplog.records)
+    [job] = _queued_reports(redis)
+    assert all("main.yaml:" in line for line in job.args[0])
+    make_app(BOT_FLOWS_DIR=str(flows))  # a second worker with the same errors
+    assert len(_queued_reports(redis)) == 1, "staff are told once, not by every process"
+
+
+def test_a_failed_bot_flows_reload_is_visible_in_readyz(make_app, redis):
+    app = make_app()
+    published.record_failure(redis, ["main.yaml:9:3: error: YAML syntax: boom"])
+    body = app.test_client().get("/readyz").get_data(as_text=True)
+    assert "the last `bot flows reload` was refused" in body
+    assert "main.yaml:9:3" in body
+
+
+def test_serving_says_which_set_answers(make_app):
+    app = make_app()
+    runtime = app.extensions["bot"].runtime
+    assert publishing.serving(runtime) == "the flows on disk"
