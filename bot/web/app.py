@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import SETTINGS, Settings, check_settings, service_values
+from bot.web import console
 from bot.web import simulator as simulator_web
 from bot.web import webhook
 from bot.web.redaction import install as install_redaction
@@ -95,6 +96,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             print(warning, file=sys.stderr)
     runtime = _load_runtime(settings)
     _init_errors(app)
-    webhook.init_app(app, runtime, settings)
+    service = webhook.init_app(app, runtime, settings)
     simulator_web.init_app(app, settings)
+    result = "loaded" if not runtime.warnings else "loaded with warnings"
+    console.init_app(app, settings, service.redis, {"result": result})
     return app

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, session
+import datetime as dt
+
+from flask import Flask, request, session
 
 from bot.settings import Settings
 from bot.store.staff import Staff
@@ -19,6 +21,7 @@ from bot.web.console import (
     auth,
     callbacks,
     dashboard,
+    drafts,
     flows,
     health,
     i18n,
@@ -38,8 +41,16 @@ VIEWS += (audit, staff)
 
 @bp.before_request
 def _before() -> None:
+    if request.endpoint == "console.check_upload":  # a flow file, larger than a webhook
+        request.max_content_length = drafts.MAX_DRAFT_BYTES + 16 * 1024
+        request.max_form_memory_size = drafts.MAX_DRAFT_BYTES + 16 * 1024
     security.check_csrf()
     session.permanent = True
+
+
+@bp.context_processor
+def _context() -> dict:
+    return {"who": security.current(), "console_lang": i18n.language()}
 
 
 @bp.after_request
@@ -51,7 +62,9 @@ def init_app(app: Flask, settings: Settings, client, flows_loaded: dict) -> None
     """Register the console on the app, with its Redis client and catalogs."""
     app.extensions["bot.staff"] = Staff(client)
     app.extensions["bot.console_catalogs"] = i18n.load(settings.locales_path)
-    app.extensions["bot.flows_loaded"] = {"at": time.time(), **flows_loaded}
+    at = time.time()
+    when = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    app.extensions["bot.flows_loaded"] = {"at": at, "when": when, **flows_loaded}
     security.init_app(app, settings)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
