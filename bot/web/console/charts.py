@@ -36,9 +36,11 @@ def _chart(cls, title: str):
     )
 
 
-def conversations_by_language(rows: list[counts.Row], days: list[str], minimum: int) -> str:
+def conversations_by_language(
+    rows: list[counts.Row], days: list[str], minimum: int, title: str
+) -> str:
     """Conversations started per day, one series per language (stacked bars)."""
-    chart = _chart(pygal.StackedBar, "Conversations per day by language")
+    chart = _chart(pygal.StackedBar, title)
     chart.x_labels = [d[5:] for d in days]
     langs = sorted({r.lang for r in rows if r.kind == "conversations"})
     for lang in langs:
@@ -50,9 +52,9 @@ def conversations_by_language(rows: list[counts.Row], days: list[str], minimum: 
     return chart.render(is_unicode=True)
 
 
-def funnel(steps: list[tuple[str, int]], minimum: int) -> str:
+def funnel(steps: list[tuple[str, int]], minimum: int, title: str) -> str:
     """How many messages reached each eligibility question, in flow order."""
-    chart = _chart(pygal.HorizontalBar, "Eligibility questions reached")
+    chart = _chart(pygal.HorizontalBar, title)
     chart.show_legend = False
     chart.x_labels = [name for name, _count in steps]
     chart.add("reached", [counts.suppressed(c, minimum) for _name, c in steps])

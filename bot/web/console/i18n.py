@@ -19,6 +19,27 @@ LANGUAGES = ("en", "fr", "nl")
 DOMAIN = "console"
 
 
+def N_(message: str) -> str:
+    """Marks a text for extraction that is translated later, where it is shown."""
+    return message
+
+
+SHOWN_LATER = (
+    N_("counsellor"),
+    N_("editor"),
+    N_("admin"),
+    N_("conversations"),
+    N_("node"),
+    N_("draft"),
+    N_("reviewed"),
+    N_("source"),
+    N_("unknown"),
+    N_("loaded"),
+    N_("loaded with warnings"),
+)
+"""Roles, kinds of count, review states and load results, translated in the templates."""
+
+
 def load(locales_dir: Path) -> dict[str, dict[str, str]]:
     """msgid -> translation, per language, from the console catalogs that exist."""
     catalogs: dict[str, dict[str, str]] = {}

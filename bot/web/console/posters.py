@@ -14,7 +14,7 @@ def _langs() -> list[str]:
 
 
 @bp.get("/posters")
-@require("counsellor")
+@require("editor")
 def posters_page() -> str:
     """The languages, each with its poster and PDF; a sheet of several."""
     engine = common.service().runtime.engine
@@ -28,7 +28,7 @@ def posters_page() -> str:
 
 
 @bp.get("/posters/sheet")
-@require("counsellor")
+@require("editor")
 def poster_sheet() -> Response:
     """The printable page for `?langs=ka` or `?langs=ka,hy,fa`."""
     css = url_for("console.static", filename="console/poster.css")
@@ -40,7 +40,7 @@ def poster_sheet() -> Response:
 
 
 @bp.get("/posters/poster.pdf")
-@require("counsellor")
+@require("editor")
 def poster_pdf() -> Response:
     """The same sheet as PDF."""
     try:

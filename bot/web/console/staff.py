@@ -11,6 +11,7 @@ from bot.store import audit
 from bot.store.staff import ROLES, StaffError
 from bot.web.console import common, security
 from bot.web.console.blueprint import bp
+from bot.web.console.i18n import gettext
 from bot.web.console.security import current, require
 
 
@@ -42,7 +43,7 @@ def staff_remove(name: str) -> Response:
     """Remove an account; its sessions end at their next page."""
     who = current()
     if name == who.name:
-        flash("You cannot remove your own account here; use `bot staff remove`.")
+        flash(gettext("You cannot remove your own account here; use `bot staff remove`."))
     elif security.staff().remove(name):
         audit.record(common.service().redis, who.name, "staff_remove", name)
     return redirect(url_for("console.staff_page"))

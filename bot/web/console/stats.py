@@ -12,6 +12,7 @@ from flask import Response, render_template, request
 from bot.store import stats as counts
 from bot.web.console import charts, common
 from bot.web.console.blueprint import bp
+from bot.web.console.i18n import gettext
 from bot.web.console.security import require
 
 DAYS = 14
@@ -90,9 +91,10 @@ def chart(name: str) -> Response:
     rows, names = _table()
     minimum = common.settings().stats_min_count
     if name == "languages":
-        body = charts.conversations_by_language(rows, names, minimum)
+        title = gettext("Conversations per day by language")
+        body = charts.conversations_by_language(rows, names, minimum, title)
     elif name == "funnel":
-        body = charts.funnel(funnel_steps(rows), minimum)
+        body = charts.funnel(funnel_steps(rows), minimum, gettext("Eligibility questions reached"))
     else:
         return Response("404 Not Found: no such chart\n", status=404, mimetype="text/plain")
     response = Response(body, mimetype="image/svg+xml")
