@@ -93,4 +93,5 @@ def recent(client: redis.Redis, days: int = 7, now: float | None = None) -> list
         for raw in raws:
             doc: dict[str, Any] = json.loads(raw)
             entries.append(Entry(int(doc["t"]), doc["a"], doc["x"], doc.get("d", "")))
+    entries.reverse()  # within one second, the later entry first (the sort is stable)
     return sorted(entries, key=lambda e: e.at, reverse=True)

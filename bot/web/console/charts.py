@@ -1,12 +1,15 @@
 """The statistics charts as SVG made on the server with pygal: no script in the browser.
 
-pygal's tooltips script is switched off (`js=[]`); its SVG keeps an inline <style>, so
+pygal's tooltips script is switched off (`js=[]`) and its configuration script removed;
+its SVG keeps an inline <style>, so
 the charts are served as images from their own URL (an image runs no script) with a
 policy that allows only that inline style. Suppressed counts (below BOT_STATS_MIN_COUNT)
 are left out of the bars, never drawn at their true height.
 """
 
 from __future__ import annotations
+
+import re
 
 import pygal
 from pygal.style import Style
@@ -19,6 +22,14 @@ STYLE = Style(
     font_family="sans-serif",
     colors=("#1a4d8f", "#c05800", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037"),
 )
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+
+
+def _render(chart) -> str:
+    """The chart's SVG without the configuration script pygal always writes (we use none)."""
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
 def _chart(cls, title: str):
@@ -49,7 +60,7 @@ def conversations_by_language(
             if r.kind == "conversations" and r.lang == lang and r.day in per_day:
                 per_day[r.day] += r.count
         chart.add(lang, [counts.suppressed(per_day[d], minimum) for d in days])
-    return chart.render(is_unicode=True)
+    return _render(chart)
 
 
 def funnel(steps: list[tuple[str, int]], minimum: int, title: str) -> str:
@@ -58,4 +69,4 @@ def funnel(steps: list[tuple[str, int]], minimum: int, title: str) -> str:
     chart.show_legend = False
     chart.x_labels = [name for name, _count in steps]
     chart.add("reached", [counts.suppressed(c, minimum) for _name, c in steps])
-    return chart.render(is_unicode=True)
+    return _render(chart)
