@@ -55,7 +55,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_PATH="/console",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=SESSION_IDLE),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        WTF_CSRF_SSL_STRICT=settings.production,
+        # Flask-WTF's HTTPS Referer check would refuse every form: the console sends
+        # Referrer-Policy: no-referrer. The token and the SameSite=Strict cookie protect.
+        WTF_CSRF_SSL_STRICT=False,
     )
     # Twilio cannot send a CSRF token: only the console's requests are checked
     # (`check_csrf`, before every console view).

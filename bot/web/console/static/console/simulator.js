@@ -13,11 +13,8 @@
     log.appendChild(p);
     log.scrollTop = log.scrollHeight;
   }
-  document.getElementById("sim-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var input = document.getElementById("sim-body");
-    var body = input.value;
-    input.value = "";
+  var words = JSON.parse(root.dataset.words || "{}");
+  function send(body) {
     add(body, "in");
     fetch(root.dataset.send, {
       method: "POST",
@@ -26,12 +23,21 @@
       body: JSON.stringify({
         body: body,
         from: document.getElementById("sim-from").value,
-        channel: document.getElementById("sim-channel").value,
-        lang: document.getElementById("sim-lang").value
+        channel: document.getElementById("sim-channel").value
       })
     }).then(function (r) { return r.json(); }).then(function (j) {
       if (j.error) { add("! " + j.error, "out"); return; }
       j.replies.forEach(function (t) { add(t, "out"); });
     }).catch(function () { add("! network error", "out"); });
+  }
+  document.getElementById("sim-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = document.getElementById("sim-body");
+    var body = input.value;
+    input.value = "";
+    send(body);
+  });
+  document.getElementById("sim-start").addEventListener("click", function () {
+    send(words[document.getElementById("sim-lang").value] || "hi");
   });
 }());
