@@ -319,7 +319,7 @@ class Settings:
         5,
         _int,
         "count",
-        "The staff console shows every count below this as \"<N\" (pages, charts, CSV), "
+        'The staff console shows every count below this as "<N" (pages, charts, CSV), '
         "so no small group of people can be singled out. At least 1.",
     )
     line_number: str = _setting(
@@ -467,7 +467,7 @@ def check_settings(settings: Settings) -> list[str]:
     if settings.stats_min_count < 1:
         raise ConfigError(
             "BOT_STATS_MIN_COUNT must be at least 1 (5 is the default): counts below it "
-            "are shown as \"<N\" in the staff console."
+            'are shown as "<N" in the staff console.'
         )
     if skip and production:
         raise ConfigError("BOT_DEV_SKIP_SIGNATURE is refused when BOT_ENV=production.")

@@ -92,7 +92,7 @@ def test_a_clean_upload_can_be_tried_without_publishing_it(app, redis):
     before = (SERVICE_FLOWS / "main.yaml").read_text()
     client = staff_client(app, redis, "ed", "editor")
     changed = WARNED.replace("Hello.", "Hello from the draft.").replace(
-        "  - id: orphan\n    type: message\n    text: \"Nobody comes here.\"\n", ""
+        '  - id: orphan\n    type: message\n    text: "Nobody comes here."\n', ""
     )
     page = upload(client, "main.yaml", changed).get_data(as_text=True)
     draft = re.search(r'href="(/console/flows/draft/[^"]+)" id="try-draft"', page).group(1)

@@ -31,7 +31,7 @@ def test_health_page(app, redis):
     client = staff_client(app, redis, "co", "counsellor")
     page = client.get("/console/health").get_data(as_text=True)
     assert "reachable" in page and ("RDB" in page and "AOF" in page)
-    assert "<th scope=\"row\">replies</th>" in page and "<th scope=\"row\">default</th>" in page
+    assert '<th scope="row">replies</th>' in page and '<th scope="row">default</th>' in page
     assert "no heartbeat" in page  # no worker runs in this test
     assert re.search(r'id="flows-loaded">loaded at \d{4}-\d\d-\d\d', page)
 

@@ -34,7 +34,11 @@ def test_login_form_has_the_fields_and_a_csrf_token(client):
 
 def test_every_page_redirects_to_login_when_logged_out(app, client):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")]
-    gets = [r for r in rules if "GET" in r.methods and r.endpoint not in ("console.login", "console.static")]
+    gets = [
+        r
+        for r in rules
+        if "GET" in r.methods and r.endpoint not in ("console.login", "console.static")
+    ]
     assert len(gets) >= len(PAGES)
     for rule in gets:
         path = rule.rule.replace("<name>", "languages").replace("<draft_id>", "x")
@@ -199,5 +203,7 @@ def test_csrf_token_is_per_session(app, redis):
     two = app.test_client()
     two.get("/console/login")
     token = csrf_token(one, "/console/")
-    response = two.post("/console/login", data={"username": "ana", "password": PASSWORD, "csrf_token": token})
+    response = two.post(
+        "/console/login", data={"username": "ana", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 400

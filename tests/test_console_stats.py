@@ -47,7 +47,9 @@ def test_csv_has_a_count_column_and_the_same_suppression(app, redis, counted):
 def test_the_threshold_is_a_setting(make_app, redis, counted):
     app = make_app(BOT_STATS_MIN_COUNT=8)
     client = staff_client(app, redis, "ana", "counsellor")
-    counts = [r.split(",")[-1] for r in client.get("/console/stats.csv").get_data(as_text=True).split()]
+    counts = [
+        r.split(",")[-1] for r in client.get("/console/stats.csv").get_data(as_text=True).split()
+    ]
     assert counts[0] == "count" and set(counts[1:]) == {"<8"}
 
 

@@ -54,3 +54,15 @@ def test_callbacks_index_key_literally():
 def test_pseudonym_must_be_a_plain_token(bad):
     with pytest.raises(ValueError):
         keys.state_key(bad)
+
+
+def test_console_keys_literally():
+    assert keys.staff_key("ana") == "bot:staff:u:ana"
+    assert keys.staff_index_key() == "bot:staff:names"
+    assert keys.staff_failures_key("ana") == "bot:staff:fail:ana"
+    assert keys.staff_lockout_key("ana") == "bot:staff:lock:ana"
+    assert keys.staff_session_key("s1") == "bot:staff:sess:s1"
+    assert keys.audit_key("2024-05-01") == "bot:audit:2024-05-01"
+    assert keys.turn_stats_key("2024-05-01") == "bot:stats:turns:2024-05-01"
+    assert keys.draft_flow_key("d1") == "bot:console:draft:d1"
+    assert keys.draft_state_key("d1") == "bot:console:draft-state:d1"

@@ -67,7 +67,9 @@ def fields_for(before: State | None, after: State, channel: str) -> list[str]:
     if before is None or before.flow is None:
         found.append(SEP.join((STARTED, lang, _clean(channel))))
     if after.flow and after.node:
-        found.append(SEP.join((REACHED, _clean(after.flow), _clean(after.node), lang, _clean(channel))))
+        found.append(
+            SEP.join((REACHED, _clean(after.flow), _clean(after.node), lang, _clean(channel)))
+        )
     return found
 
 

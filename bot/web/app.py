@@ -20,9 +20,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import SETTINGS, Settings, check_settings, service_values
-from bot.web import console
+from bot.web import console, webhook
 from bot.web import simulator as simulator_web
-from bot.web import webhook
 from bot.web.redaction import install as install_redaction
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 

@@ -8,9 +8,8 @@ and the console works on an offline network.
 
 from __future__ import annotations
 
-import time
-
 import datetime as dt
+import time
 
 from flask import Flask, request, session
 

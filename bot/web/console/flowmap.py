@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from xml.sax.saxutils import escape  # nosec B406 - writes our own SVG, parses nothing
+
+# B406 is about parsing XML; escape() only writes our own SVG.
+from xml.sax.saxutils import escape  # nosec B406
 
 from bot.flow.model import Flow
 from bot.flow.problems import Problem

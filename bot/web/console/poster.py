@@ -138,16 +138,22 @@ def html(engine: Engine, settings: Settings, langs: list[str], css_href: str = "
         parts.append(
             Markup(
                 '<section class="block" lang="{lang}" dir="{dir}">'
-                '<h2>{name}</h2>'
+                "<h2>{name}</h2>"
                 '<p class="number"><bdi dir="ltr">{number}</bdi></p>'
                 '<img class="qr" src="{qr}" alt="QR: WhatsApp {number}">'
                 '<p class="word">→ <bdi>{word}</bdi></p>'
                 '<p class="what">{what}</p><p class="erase">{erase}</p>'
                 "</section>"
             ).format(
-                lang=b.lang, dir=direction, name=b.name, number=number, qr=b.qr,
-                word=b.word, what=b.what, erase=b.erase,
-            )  # fmt: skip
+                lang=b.lang,
+                dir=direction,
+                name=b.name,
+                number=number,
+                qr=b.qr,
+                word=b.word,
+                what=b.what,
+                erase=b.erase,
+            )
         )
     many = " many" if len(langs) > 1 else ""
     link = Markup('<link rel="stylesheet" href="{}">').format(css_href) if css_href else ""

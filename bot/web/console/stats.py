@@ -76,7 +76,9 @@ def stats_csv() -> Response:
     writer = csv.writer(out)
     writer.writerow(["day", "kind", "flow", "node", "language", "channel", "count"])
     for r in rows:
-        writer.writerow([r.day, r.kind, r.flow, r.node, r.lang, r.channel, counts.shown(r.count, minimum)])
+        writer.writerow(
+            [r.day, r.kind, r.flow, r.node, r.lang, r.channel, counts.shown(r.count, minimum)]
+        )
     return Response(
         out.getvalue(),
         mimetype="text/csv",
