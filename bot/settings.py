@@ -332,6 +332,30 @@ class Settings:
     smtp_from: str = _setting(
         "BOT_SMTP_FROM", "", str, "", "The From of callback e-mails (default: the SMTP user)."
     )
+    stats_min_count: int = _setting(
+        "BOT_STATS_MIN_COUNT",
+        5,
+        _int,
+        "count",
+        'The staff console shows every count below this as "<N" (pages, charts, CSV), '
+        "so no small group of people can be singled out. At least 1.",
+    )
+    line_number: str = _setting(
+        "BOT_LINE_NUMBER",
+        "",
+        str,
+        "E.164",
+        "The number people text (the Twilio number), as posters print it, e.g. +32460000000. "
+        "Empty: posters carry a SAMPLE mark, and none is made in production.",
+    )
+    whatsapp_number: str = _setting(
+        "BOT_WHATSAPP_NUMBER",
+        "",
+        str,
+        "E.164",
+        "The WhatsApp number of the line, for the posters' QR code (wa.me click-to-chat). "
+        "Empty: BOT_LINE_NUMBER.",
+    )
     twilio_api_url: str = _setting(
         "BOT_TWILIO_API_URL",
         "",
@@ -457,6 +481,11 @@ def check_settings(settings: Settings) -> list[str]:
         raise ConfigError(
             "BOT_PREFS_TTL is shorter than BOT_STATE_TTL: a conversation would outlive its "
             "language and STOP. Set BOT_PREFS_TTL to at least BOT_STATE_TTL."
+        )
+    if settings.stats_min_count < 1:
+        raise ConfigError(
+            "BOT_STATS_MIN_COUNT must be at least 1 (5 is the default): counts below it "
+            'are shown as "<N" in the staff console.'
         )
     if skip and production:
         raise ConfigError("BOT_DEV_SKIP_SIGNATURE is refused when BOT_ENV=production.")

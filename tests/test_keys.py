@@ -61,3 +61,15 @@ def test_pseudonym_must_be_a_plain_token(bad):
 def test_brake_keys_literally():
     assert keys.hour_segments_key("2025-03-01T13") == "bot:brake:seg:2025-03-01T13"
     assert keys.new_conversations_key("2025-03-01T13-05") == "bot:brake:new:2025-03-01T13-05"
+
+
+def test_console_keys_literally():
+    assert keys.staff_key("ana") == "bot:staff:u:ana"
+    assert keys.staff_index_key() == "bot:staff:names"
+    assert keys.staff_failures_key("ana") == "bot:staff:fail:ana"
+    assert keys.staff_lockout_key("ana") == "bot:staff:lock:ana"
+    assert keys.staff_session_key("s1") == "bot:staff:sess:s1"
+    assert keys.audit_key("2024-05-01") == "bot:audit:2024-05-01"
+    assert keys.turn_stats_key("2024-05-01") == "bot:stats:turns:2024-05-01"
+    assert keys.draft_flow_key("d1") == "bot:console:draft:d1"
+    assert keys.draft_state_key("d1") == "bot:console:draft-state:d1"

@@ -57,6 +57,22 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 """SMTP hosts that may be reached without TLS (a relay on the same machine)."""
 
 
+CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local owner = redis.call('HGET', KEYS[1], 'claimed_by')
+if ARGV[2] == 'claim' then
+  if owner and owner ~= '' and owner ~= ARGV[1] then return -1 end
+  redis.call('HSET', KEYS[1], 'claimed_by', ARGV[1])
+  return 1
+end
+if owner ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'claimed_by', '')
+if ARGV[2] == 'retry' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+return 1
+"""
+"""KEYS: the request. ARGV: staff name, claim/retry/give_back. 1 done, 0 no such request,
+-1 claimed by someone else. The request keeps its expiry: a claim never extends it."""
+
 MARK_DELIVERED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'delivered', ARGV[1]) end
 return 0
@@ -82,6 +98,8 @@ class Request:
     created: int
     expires: int
     delivered: str = ""  # channels that took it: "webhook", "email", comma-separated
+    claimed_by: str = ""  # the counsellor working on it in the console (bot.web.console)
+    attempts: int = 0  # calls that did not reach the person
 
     def to_fields(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}
@@ -100,6 +118,8 @@ class Request:
             created=int(doc.get("created") or 0),
             expires=int(doc.get("expires") or 0),
             delivered=doc.get("delivered", ""),
+            claimed_by=doc.get("claimed_by", ""),
+            attempts=int(doc.get("attempts") or 0),
         )
 
     @property
@@ -215,6 +235,49 @@ def close(client: redis_lib.Redis, request_id: str) -> Request | None:
             forget(client, request.pseudonym)
             return request
     return None
+
+
+def find(client: redis_lib.Redis, request_id: str) -> Request | None:
+    """The open request with this id, or None."""
+    for request in open_requests(client):
+        if request.id == request_id:
+            return request
+    return None
+
+
+class ClaimedByOther(Exception):
+    """Another counsellor claimed this request: only they see the number and close it."""
+
+
+def claim(client: redis_lib.Redis, request_id: str, staff: str) -> Request | None:
+    """`staff` takes the request (and may now see its number); None when it is gone."""
+    return _claim_step(client, request_id, staff, "claim")
+
+
+def release(client: redis_lib.Redis, request_id: str, staff: str, tried: bool) -> Request | None:
+    """The claimer gives the request back to the queue, counting a failed call if `tried`."""
+    return _claim_step(client, request_id, staff, "retry" if tried else "give_back")
+
+
+def reached(client: redis_lib.Redis, request_id: str, staff: str) -> Request | None:
+    """The claimer reached the person: the request and its number are erased."""
+    request = find(client, request_id)
+    if request is None:
+        return None
+    if request.claimed_by != staff:
+        raise ClaimedByOther(request_id)
+    forget(client, request.pseudonym)
+    return request
+
+
+def _claim_step(client: redis_lib.Redis, request_id: str, staff: str, step: str):
+    request = find(client, request_id)
+    if request is None:
+        return None
+    done = int(client.eval(CLAIM, 1, keys.callback_key(request.pseudonym), staff, step))
+    if done == -1:
+        raise ClaimedByOther(request_id)
+    return find(client, request_id) if done == 1 else None
 
 
 def forget(client: redis_lib.Redis, pseudonym: str) -> None:

@@ -149,3 +149,51 @@ def flows_alert_key(digest: str) -> str:
     TTL `bot.store.published.FAILED_TTL`.
     """
     return f"{PREFIX}flows:alert:{digest}"
+
+
+# --- the staff console (bot/web/console) ----------------------------------------------
+
+
+def staff_key(name: str) -> str:
+    """Hash: one staff account (role, argon2id hash); TTL `bot.store.staff.ACCOUNT_TTL`."""
+    return f"{PREFIX}staff:u:{name}"
+
+
+def staff_index_key() -> str:
+    """Set of the staff account names; TTL renewed with every account change."""
+    return f"{PREFIX}staff:names"
+
+
+def staff_failures_key(name: str) -> str:
+    """Sorted set: times of the wrong passwords typed for one staff name; TTL the window."""
+    return f"{PREFIX}staff:fail:{name}"
+
+
+def staff_lockout_key(name: str) -> str:
+    """Present while logins for one staff name are refused; TTL the lockout."""
+    return f"{PREFIX}staff:lock:{name}"
+
+
+def staff_session_key(session_id: str) -> str:
+    """Hash: one console session (staff name, role); TTL the idle timeout, renewed per page."""
+    return f"{PREFIX}staff:sess:{session_id}"
+
+
+def audit_key(day: str) -> str:
+    """List: the console's audit entries of one UTC day (staff names, never a number)."""
+    return f"{PREFIX}audit:{day}"
+
+
+def turn_stats_key(day: str) -> str:
+    """Hash: anonymous counts of one UTC day per flow, node, language and channel."""
+    return f"{PREFIX}stats:turns:{day}"
+
+
+def draft_flow_key(draft_id: str) -> str:
+    """String: a flow file an editor uploaded to try, not published; short TTL."""
+    return f"{PREFIX}console:draft:{draft_id}"
+
+
+def draft_state_key(draft_id: str) -> str:
+    """String: the simulator's conversation state while an editor tries a draft; short TTL."""
+    return f"{PREFIX}console:draft-state:{draft_id}"

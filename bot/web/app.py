@@ -23,7 +23,7 @@ from bot.channels.checks import all_problems
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import SETTINGS, Settings, check_settings
-from bot.web import publishing, webhook
+from bot.web import console, publishing, webhook
 from bot.web import simulator as simulator_web
 from bot.web.redaction import install as install_redaction
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
@@ -100,4 +100,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     service = webhook.init_app(app, runtime, settings)
     publishing.init_app(app, runtime, service.redis)
     simulator_web.init_app(app, settings)
+    result = "loaded" if not runtime.warnings else "loaded with warnings"
+    console.init_app(app, settings, service.redis, {"result": result})
     return app

@@ -68,6 +68,17 @@ def send() -> Response:
     body = str(data.get("body", ""))[:1600]
     sender = str(data.get("from") or "+32470000001")
     channel = data.get("channel") if data.get("channel") in ("sms", "whatsapp") else "sms"
+    status, replies = post_to_webhook(settings, body, sender, channel)
+    if status != 200:
+        return jsonify(error=f"webhook answered {status}"), 502
+    return jsonify(replies=replies)
+
+
+def post_to_webhook(settings: Settings, body: str, sender: str, channel: str):
+    """(status, reply texts) of one message posted to /webhooks/twilio, signed like Twilio.
+
+    Also used by the staff console's simulator (bot.web.console.simulator).
+    """
     prefix = "whatsapp:" if channel == "whatsapp" else ""
     params = {
         "MessageSid": "SM" + uuid.uuid4().hex,
@@ -91,8 +102,8 @@ def send() -> Response:
         base_url=public,
     )
     if reply.status_code != 200:
-        return jsonify(error=f"webhook answered {reply.status_code}"), 502
-    return jsonify(replies=reply_texts(reply.get_data(as_text=True)))
+        return reply.status_code, []
+    return 200, reply_texts(reply.get_data(as_text=True))
 
 
 def reply_texts(twiml: str) -> list[str]:
