@@ -107,6 +107,19 @@ def _announce_when_ready(port: int, stop: threading.Event) -> None:
         click.echo(f"\nThe web process did not become ready on {base}; see its log above.\n")
 
 
+def metrics_folder(config: Settings) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, or var/metrics: created, and emptied of the last run's files.
+
+    Every web and worker process of this run keeps its figures there (bot.jobs.metrics);
+    files left by an earlier run would add its counts to this one's.
+    """
+    folder = Path(config.metrics_dir) if config.metrics_dir else config.var_path / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    return folder
+
+
 @click.command()
 def run() -> None:
     """Run the service: web + worker from the Procfile, embedded Redis unless REDIS_URL."""
@@ -117,8 +130,10 @@ def run() -> None:
     config = settings()
     production = config.production
     extra: dict[str, str] = {}
+    own_redis = bool(environ.get("REDIS_URL") or config.redis_sentinels)
     if production:
-        missing = [n for n in ("REDIS_URL", *DEV_SECRETS) if not environ.get(n)]
+        needed = (*(() if own_redis else ("REDIS_URL",)), *DEV_SECRETS)
+        missing = [n for n in needed if not environ.get(n)]
         if missing:
             raise click.ClickException(
                 f"BOT_ENV=production needs {', '.join(missing)} set in the environment."
@@ -132,7 +147,7 @@ def run() -> None:
     load_runtime(config=config)  # stops here, listing every problem, when the flows are broken
     port = choose_port(environ)
     embedded = None
-    if not environ.get("REDIS_URL"):
+    if not own_redis:
         from bot.store.embedded import EmbeddedRedis, EmbeddedRedisError
 
         embedded = EmbeddedRedis(config.var_path / "redis")
@@ -141,6 +156,7 @@ def run() -> None:
         except EmbeddedRedisError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir}")
+    extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_folder(config))
     bin_dir = str(Path(sys.executable).parent)
     children = {
         **environ,
@@ -198,16 +214,12 @@ def run_worker(
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run the background worker (RQ, with its scheduler) on REDIS_URL."""
-    import logging
-
-    import redis
-
+    from bot.jobs import logs, metrics
+    from bot.store.connections import worker_client
     from bot.web.redaction import install
 
-    if not logging.getLogger().handlers:  # RQ then logs through these, numbers redacted
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    install()
     config = settings()
-    run_worker(redis.Redis.from_url(config.redis_url), burst=burst, config=config)
+    logs.configure(config.log_format)  # RQ then logs through these, numbers redacted
+    install()
+    metrics.share_files_with_work_horses()
+    run_worker(worker_client(config), burst=burst, config=config)

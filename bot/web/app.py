@@ -14,12 +14,14 @@ import sys
 import traceback
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
+from bot.jobs import logs
 from bot.settings import SETTINGS, Settings, check_settings, service_values
+from bot.web import metrics as metrics_web
 from bot.web import simulator as simulator_web
 from bot.web import webhook
 from bot.web.redaction import install as install_redaction
@@ -28,12 +30,10 @@ from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 log = logging.getLogger(__name__)
 
 
-def _init_logging() -> None:
-    """Logs on stderr unless the host configured logging; numbers redacted on every handler."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+def _init_logging(log_format: str = "text") -> None:
+    """Logs on stderr unless the host configured logging (BOT_LOG_FORMAT: text or JSON lines);
+    numbers redacted and request ids added on every handler."""
+    logs.configure(log_format)
     install_redaction()
 
 
@@ -74,7 +74,6 @@ def _init_errors(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app: settings, flows, Redis store, webhook routes."""
-    _init_logging()
     app = Flask(__name__)
     app.config.update(
         DEBUG=False,
@@ -84,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_PARTS=MAX_FORM_FIELDS,
     )
     settings = Settings.from_environ(overrides=test_config)
+    _init_logging(settings.log_format)
     logging.getLogger("bot").setLevel(settings.log_level)
     app.extensions["bot.settings"] = settings
     if test_config:  # Flask's own keys (TESTING...) as given; ours only in `settings`
@@ -95,6 +95,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             print(warning, file=sys.stderr)
     runtime = _load_runtime(settings)
     _init_errors(app)
-    webhook.init_app(app, runtime, settings)
+
+    @app.before_request
+    def request_id() -> None:  # bot.jobs.logs: follows the message into its jobs
+        logs.begin_request(request.headers.get("X-Request-Id"))
+
+    service = webhook.init_app(app, runtime, settings)
+    metrics_web.init_app(app, settings, service.redis)
     simulator_web.init_app(app, settings)
     return app
