@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import SENDER, TwilioHelper
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.jobs import metrics
 from bot.store import keys
-from conftest import SENDER, TwilioHelper
 
 TOKEN = "metrics-token-0123456789"
 STRONG_SECRET = "Zq8vN3kP1xR7tL0mW5yB2cH9dF4gJ6sA-strong"

@@ -55,6 +55,21 @@ JOBS = Counter(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_children: dict[tuple[str, str], Any] = {}
+
+
+def _child(metric: Counter, label: str) -> Any:
+    """`metric.labels(label)`, kept: `labels()` costs three times the `inc()` after it.
+
+    Made on first use in each process: a work horse makes its own after the worker set up
+    its files (`share_files_with_work_horses`), as the worker itself never counts.
+    """
+    child = _children.get((metric._name, label))
+    if child is None:
+        child = _children[(metric._name, label)] = metric.labels(label)
+    return child
+
+
 def channel_label(channel: str) -> str:
     """`sms`, `whatsapp` or `other`: a label never carries what a sender wrote."""
     return channel if channel in CHANNELS else "other"
@@ -62,18 +77,18 @@ def channel_label(channel: str) -> str:
 
 def inbound(channel: str) -> None:
     """Count one inbound message."""
-    INBOUND.labels(channel_label(channel)).inc()
+    _child(INBOUND, channel_label(channel)).inc()
 
 
 def outbound(channel: str, units: int) -> None:
     """Count outbound units (SMS segments, or WhatsApp messages) charged to the budget."""
     if units > 0:
-        OUTBOUND_SEGMENTS.labels(channel_label(channel)).inc(units)
+        _child(OUTBOUND_SEGMENTS, channel_label(channel)).inc(units)
 
 
 def refused(reason: str) -> None:
     """Count a message refused by a limit (one of the verdicts of bot.store.limits)."""
-    REFUSED.labels(reason).inc()
+    _child(REFUSED, reason).inc()
 
 
 def counted_job(name: str) -> Callable[[F], F]:
@@ -115,3 +130,4 @@ def share_files_with_work_horses(worker_pid: int | None = None) -> None:
         return pid if pid == parent else horse
 
     values.ValueClass = values.MultiProcessValue(process_identifier=identifier)
+    _children.clear()
