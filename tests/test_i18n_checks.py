@@ -7,6 +7,7 @@ import logging
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.core.runtime import ROOT, Runtime
 from bot.flow.nodes import Menu
 from bot.i18n.catalogs import header_fields
 from bot.i18n.checks import (
@@ -19,7 +20,6 @@ from bot.i18n.checks import (
     parse_words,
 )
 from bot.i18n.translator import catalog_path
-from bot.core.runtime import ROOT, Runtime
 
 LOCALES = ROOT / "locales"
 LANGUAGES = ["en", "fr", "nl", "ka", "hy", "fa", "ar", "ru", "uk", "tr", "ckb", "ps"]
