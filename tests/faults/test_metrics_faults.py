@@ -9,6 +9,7 @@ is read; the worker's jobs are counted too, and its work horses share one set of
 from __future__ import annotations
 
 import http.client
+import json
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,7 +45,7 @@ def total(text: str, name: str, **labels: str) -> float:
 def test_metrics_add_up_across_processes(harness, figures, tmp_path):
     fake = harness.fake_twilio()
     run = harness.bot_run(
-        tmp_path / "var", BOT_METRICS_TOKEN=TOKEN, BOT_PARTS_DELAY="0",
+        tmp_path / "var", BOT_METRICS_TOKEN=TOKEN, BOT_PARTS_DELAY="0", BOT_LOG_FORMAT="json",
         **harness.twilio_env(fake),
     )  # fmt: skip
     port = run.port
@@ -108,3 +109,22 @@ def test_metrics_add_up_across_processes(harness, figures, tmp_path):
     horse_files = [f for f in files if "horses-of-" in f]
     assert horse_files and len(horse_files) <= 2, files
     assert len(files) <= 12, files
+    # BOT_LOG_FORMAT=json: the webhook's line and its job's lines share a request id
+    lines = json_lines(run.proc.output())
+    queued = {
+        x["request_id"] for name, x in lines if name.startswith("web") and "queued" in x["message"]
+    }
+    in_jobs = {
+        x["request_id"] for name, x in lines if name.startswith("worker") and x["request_id"]
+    }
+    assert len(queued) == LONG_REPLIES and queued <= in_jobs, (queued, in_jobs)
+
+
+def json_lines(output: str) -> list[tuple[str, dict]]:
+    """(process, JSON object) of each line honcho printed as `time name | {...}`."""
+    out = []
+    for line in output.splitlines():
+        head, sep, rest = line.partition(" | ")
+        if sep and rest.startswith("{"):
+            out.append((head.split()[-1], json.loads(rest)))
+    return out
