@@ -202,7 +202,21 @@ def run_worker(
     if config is not None:
         tasks.configure(config)
 
-    worker = Worker(
+    class QuickStopWorker(Worker):
+        """RQ's worker, whose pub/sub thread stops at once when the worker quits.
+
+        rq 3.0 unsubscribes, then stops the thread: with redis-py 8.2 a thread that read the
+        unsubscribe reply first waits up to 60 s for a new subscription, and so does the
+        worker's exit (`bot worker --burst`, a SIGTERM). Its flag is cleared first here, so
+        the reply ends the thread's loop.
+        """
+
+        def unsubscribe(self) -> None:
+            if self.pubsub_thread:
+                self.pubsub_thread.stop(timeout=0)
+            super().unsubscribe()
+
+    worker = QuickStopWorker(
         [Queue(name, connection=connection) for name in queues or QUEUES],
         connection=connection,
         log_job_description=False,
