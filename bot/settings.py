@@ -79,6 +79,30 @@ def _float(value: Any) -> float:
         raise ValueError(f"{value!r} is not a number such as 0.3") from None
 
 
+def _log_format(value: Any) -> str:
+    """`text` or `json`."""
+    name = str(value).strip().lower()
+    if name not in ("text", "json"):
+        raise ValueError(f"{value!r} is not text or json")
+    return name
+
+
+def _host_ports(value: Any) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port` as ((host, port), ...); empty for none."""
+    if isinstance(value, tuple):
+        return value
+    pairs = []
+    for item in str(value).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{item!r} is not host:port (e.g. sentinel1:26379)")
+        pairs.append((host.strip("[]"), int(port)))
+    return tuple(pairs)
+
+
 def _setting(env: str, default: Any, parse: Callable[[Any], Any], unit: str, help: str) -> Any:
     """A dataclass field bound to environment variable `env`."""
     return field(
@@ -364,6 +388,67 @@ class Settings:
         "Development and tests only: send Twilio REST requests to this base URL (a local "
         "fake or simulator) instead of https://*.twilio.com.",
     )
+    metrics_token: str = _setting(
+        "BOT_METRICS_TOKEN",
+        "",
+        str,
+        "",
+        "When set, GET /metrics needs `Authorization: Bearer <token>` (401 without). "
+        "Production refuses /metrics until it is set.",
+    )
+    metrics_dir: str = _setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "",
+        str,
+        "path",
+        "Folder where every web and worker process of one machine keeps its metric files, so "
+        "/metrics adds them up. `bot run` sets and empties var/metrics; otherwise set it to an "
+        "empty folder shared by web and worker, emptied before they start.",
+    )
+    log_format: str = _setting(
+        "BOT_LOG_FORMAT",
+        "text",
+        _log_format,
+        "",
+        "`text`, or `json`: one JSON object per line with a request_id that follows a message "
+        "from the webhook into its jobs. Numbers are redacted in both.",
+    )
+    redis_sentinels: tuple[tuple[str, int], ...] = _setting(
+        "REDIS_SENTINELS",
+        "",
+        _host_ports,
+        "host:port,...",
+        "Redis Sentinels (e.g. s1:26379,s2:26379,s3:26379): web and worker ask them for the "
+        "master of REDIS_SENTINEL_MASTER and follow a failover. Used instead of REDIS_URL.",
+    )
+    redis_sentinel_master: str = _setting(
+        "REDIS_SENTINEL_MASTER",
+        "",
+        str,
+        "",
+        "The master's name in the Sentinels' configuration (`sentinel monitor <name> ...`).",
+    )
+    redis_password: str = _setting(
+        "REDIS_PASSWORD",
+        "",
+        str,
+        "",
+        "Password of the Redis servers found through Sentinel (REDIS_URL carries its own).",
+    )
+    redis_sentinel_password: str = _setting(
+        "REDIS_SENTINEL_PASSWORD",
+        "",
+        str,
+        "",
+        "Password of the Sentinels themselves (`requirepass` in sentinel.conf), if any.",
+    )
+    redis_sentinel_tls: bool = _setting(
+        "REDIS_SENTINEL_TLS",
+        False,
+        _flag,
+        "",
+        "Talk TLS to the Sentinels and the servers they name, as a rediss:// URL does.",
+    )
 
     @classmethod
     def from_environ(
@@ -495,6 +580,7 @@ def check_settings(settings: Settings) -> list[str]:
             f"BOT_TWILIO_API_URL={api} is refused when BOT_ENV=production: it sends Twilio "
             "requests (with your credentials) to a test server in clear text. Unset it."
         )
+    check_redis_topology(settings)
     if not settings.twilio_auth_token and not skip:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set: copy the Auth Token from the Twilio console, or "
@@ -530,3 +616,12 @@ def service_values(settings: Settings) -> dict[str, str]:
         "preferences_days": str(math.ceil(settings.prefs_ttl / 86400)),
         "callback_days": str(math.ceil(settings.callback_ttl / 86400)),
     }
+
+
+def check_redis_topology(settings: Settings) -> None:
+    """Refuse Redis settings that cannot work together (ConfigError says how to fix them)."""
+    if bool(settings.redis_sentinels) != bool(settings.redis_sentinel_master):
+        raise ConfigError(
+            "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: set both (the Sentinels' "
+            "host:port list and the master's name in their configuration), or neither."
+        )

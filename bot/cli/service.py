@@ -138,6 +138,19 @@ def check_persistence(url: str) -> None:
         click.echo(("WARNING: " if level == "warning" else "") + message, err=level == "warning")
 
 
+def metrics_folder(config: Settings) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, or var/metrics: created, and emptied of the last run's files.
+
+    Every web and worker process of this run keeps its figures there (bot.jobs.metrics);
+    files left by an earlier run would add its counts to this one's.
+    """
+    folder = Path(config.metrics_dir) if config.metrics_dir else config.var_path / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    return folder
+
+
 @click.command()
 def run() -> None:
     """Run the service: web + worker from the Procfile, embedded Redis unless REDIS_URL."""
@@ -149,8 +162,10 @@ def run() -> None:
     config = settings()
     production = config.production
     extra: dict[str, str] = {}
+    own_redis = bool(environ.get("REDIS_URL") or config.redis_sentinels)
     if production:
-        missing = [n for n in ("REDIS_URL", *DEV_SECRETS) if not environ.get(n)]
+        needed = (*(() if own_redis else ("REDIS_URL",)), *DEV_SECRETS)
+        missing = [n for n in needed if not environ.get(n)]
         if missing:
             raise click.ClickException(
                 f"BOT_ENV=production needs {', '.join(missing)} set in the environment."
@@ -164,7 +179,7 @@ def run() -> None:
     load_runtime(config=config, last_good=True)  # broken and no last good set: stops here
     port = choose_port(environ)
     embedded = None
-    if not environ.get("REDIS_URL"):
+    if not own_redis:
         from bot.store.embedded import EmbeddedRedis, EmbeddedRedisError
 
         embedded = EmbeddedRedis(config.var_path / "redis")
@@ -174,6 +189,7 @@ def run() -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir}")
     check_persistence(extra.get("REDIS_URL") or environ["REDIS_URL"])
+    extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_folder(config))
     bin_dir = str(Path(sys.executable).parent)
     children = {
         **environ,
@@ -255,6 +271,15 @@ def _worker_class(pending: list[int]):
                 raise StopRequested()
             super().check_for_suspension(burst)
 
+        def unsubscribe(self) -> None:
+            # rq 3.0 unsubscribes, then stops its pub/sub thread: with redis-py 8.2 a thread
+            # that read the unsubscribe reply first waits up to 60 s for a new subscription,
+            # and so does the worker's exit (`bot worker --burst`, a SIGTERM). Stopping the
+            # thread's loop first lets the reply end it at once.
+            if self.pubsub_thread:
+                self.pubsub_thread.stop(timeout=0)
+            super().unsubscribe()
+
     return StoppableWorker
 
 
@@ -330,16 +355,12 @@ def run_worker(
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run the background worker (RQ, with its scheduler) on REDIS_URL."""
-    import logging
-
-    import redis
-
+    from bot.jobs import logs, metrics
+    from bot.store.connections import worker_client
     from bot.web.redaction import install
 
-    if not logging.getLogger().handlers:  # RQ then logs through these, numbers redacted
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    install()
     config = settings()
-    run_worker(redis.Redis.from_url(config.redis_url), burst=burst, config=config)
+    logs.configure(config.log_format)  # RQ then logs through these, numbers redacted
+    install()
+    metrics.share_files_with_work_horses()
+    run_worker(worker_client(config), burst=burst, config=config)

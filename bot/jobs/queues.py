@@ -22,6 +22,7 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from bot.channels.message import Outgoing, dump_messages
+from bot.jobs import logs
 from bot.store import keys
 
 SEND_REPLY = "bot.jobs.tasks.send_reply"
@@ -92,6 +93,7 @@ def enqueue_reply(
         "failure_ttl": FAILURE_TTL,
         "ttl": REPLY_TTL,
         "pipeline": pipeline,
+        "meta": logs.job_meta(),
     }
     if delay > 0:
         job = queue.enqueue_in(dt.timedelta(seconds=delay), SEND_REPLY, *args, **options)
@@ -117,6 +119,7 @@ def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
         ttl=CALLBACK_JOB_TTL,
+        meta=logs.job_meta(),
     )
 
 

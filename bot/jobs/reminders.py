@@ -23,7 +23,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from bot.channels.message import Outgoing, dump_messages, load_messages
-from bot.jobs import outbound, queues
+from bot.jobs import logs, metrics, outbound, queues
 from bot.settings import Settings
 from bot.store import keys
 from bot.store.conversations import ConversationStore
@@ -63,6 +63,7 @@ def _enqueue(
         result_ttl=queues.RESULT_TTL,
         failure_ttl=queues.FAILURE_TTL,
         ttl=wait + KEEP_AFTER_DUE,
+        meta=logs.job_meta(),
     )  # fmt: skip
     name = keys.reminders_key(pseudonym)
     keep = max(wait + KEEP_AFTER_DUE, connection.ttl(name))  # a reminder may be due later
@@ -146,6 +147,7 @@ def fire(
             _enqueue(connection, pseudonym, later, to, sender, messages, status_callback)
             log.warning("reminder %s postponed: today's outbound budget is spent", reminder_id)
             return f"postponed to {later.isoformat()}: daily budget spent"
+        metrics.outbound(channel, units)
     twilio = outbound.twilio_or_none(settings)
     if twilio is None:
         return "not sent: no Twilio credentials"

@@ -19,7 +19,7 @@ import redis as redis_lib
 from rq import get_current_job
 
 from bot.channels.message import load_messages
-from bot.jobs import callbacks, flow_alerts, outbound, reminders
+from bot.jobs import callbacks, flow_alerts, logs, metrics, outbound, reminders
 from bot.settings import Settings
 
 _settings: Settings | None = None
@@ -40,9 +40,11 @@ def _connection() -> redis_lib.Redis:
     job = get_current_job()
     if job is None:
         raise RuntimeError("bot.jobs.tasks functions run inside an RQ worker")
+    logs.resume_job(job.meta)  # the request id of the message that queued it
     return job.connection
 
 
+@metrics.counted_job("send_reply")
 def send_reply(
     pseudonym: str, to: str, sender: str, messages: str, key: str, status_callback: str = ""
 ) -> str:
@@ -56,6 +58,7 @@ def send_reply(
     )  # fmt: skip
 
 
+@metrics.counted_job("send_reminder")
 def send_reminder(
     pseudonym: str, reminder_id: str, to: str, sender: str, messages: str, status_callback: str = ""
 ) -> str:
@@ -65,6 +68,7 @@ def send_reminder(
     )
 
 
+@metrics.counted_job("deliver_callback")
 def deliver_callback(pseudonym: str) -> str:
     """Job: tell staff about the person's open callback request (webhook and/or e-mail)."""
     return callbacks.deliver(_connection(), settings(), pseudonym)

@@ -45,6 +45,17 @@ def decoded(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _connected(conn: Any) -> None:
+    """Connect through the connection's own `connect()` before sending.
+
+    `send_packed_command` on a closed connection connects by itself, but past the
+    `connect()` a Sentinel-managed connection overrides to ask the Sentinels for the master:
+    it would reach the default localhost:6379 instead (tests/test_connections.py).
+    """
+    if conn._sock is None:
+        conn.connect()
+
+
 def queued_commands(pipe: redis.client.Pipeline) -> list[tuple[Any, ...]]:
     """The commands written into a redis-py pipeline (RQ writes a job's into one)."""
     return [tuple(args) for args, _options in pipe.command_stack]
@@ -110,6 +121,7 @@ class Wire:
             try:
                 command = ("EVALSHA", sha(), len(keys), *keys, *args)
                 packed = [_pack(command)] if _pack else conn.pack_command(*command)
+                _connected(conn)
                 conn.send_packed_command(packed)
                 return conn.read_response()
             except redis.exceptions.NoScriptError:
@@ -143,6 +155,7 @@ class Wire:
         reconnected = False
         while True:
             try:
+                _connected(conn)
                 conn.send_packed_command(packed)
                 errors = []
                 for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each

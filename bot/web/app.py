@@ -16,14 +16,16 @@ import sys
 import traceback
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot.channels.checks import all_problems
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
+from bot.jobs import logs
 from bot.settings import SETTINGS, Settings, check_settings
 from bot.web import console, publishing, webhook
+from bot.web import metrics as metrics_web
 from bot.web import simulator as simulator_web
 from bot.web.redaction import install as install_redaction
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
@@ -31,12 +33,10 @@ from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
 log = logging.getLogger(__name__)
 
 
-def _init_logging() -> None:
-    """Logs on stderr unless the host configured logging; numbers redacted on every handler."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+def _init_logging(log_format: str = "text") -> None:
+    """Logs on stderr unless the host configured logging (BOT_LOG_FORMAT: text or JSON lines);
+    numbers redacted and request ids added on every handler."""
+    logs.configure(log_format)
     install_redaction()
 
 
@@ -76,7 +76,6 @@ def _init_errors(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app: settings, flows, Redis store, webhook routes."""
-    _init_logging()
     app = Flask(__name__)
     app.config.update(
         DEBUG=False,
@@ -86,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_PARTS=MAX_FORM_FIELDS,
     )
     settings = Settings.from_environ(overrides=test_config)
+    _init_logging(settings.log_format)
     logging.getLogger("bot").setLevel(settings.log_level)
     app.extensions["bot.settings"] = settings
     if test_config:  # Flask's own keys (TESTING...) as given; ours only in `settings`
@@ -97,8 +97,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             print(warning, file=sys.stderr)
     runtime = _load_runtime(settings)
     _init_errors(app)
+
+    @app.before_request
+    def request_id() -> None:  # bot.jobs.logs: follows the message into its jobs
+        logs.begin_request(request.headers.get("X-Request-Id"))
+
     service = webhook.init_app(app, runtime, settings)
     publishing.init_app(app, runtime, service.redis)
+    metrics_web.init_app(app, settings, service.redis)
     simulator_web.init_app(app, settings)
     result = "loaded" if not runtime.warnings else "loaded with warnings"
     console.init_app(app, settings, service.redis, {"result": result})

@@ -32,11 +32,11 @@ from bot.core.engine import MAX_INBOUND_CHARS, Engine, Inbound, Reply, Turn
 from bot.core.runtime import Runtime
 from bot.core.state import State
 from bot.i18n.detect import suggest_language
-from bot.jobs import queues
+from bot.jobs import metrics, queues
 from bot.jobs.whatsapp import default_map_path, load_map
 from bot.settings import Settings
-from bot.store import keys, limits, stats
-from bot.store.conversations import Busy, ConversationStore, Handled, connect
+from bot.store import connections, keys, limits, stats
+from bot.store.conversations import Busy, ConversationStore, Handled
 from bot.store.limits import Arrival
 from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_address
 from bot.text import pricing
@@ -79,7 +79,7 @@ class Service:
 
 def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
     """Connect Redis, build the store and register the routes."""
-    client = connect(settings.redis_url, timeout=settings.redis_timeout)
+    client = connections.web_client(settings)
     store = ConversationStore.from_settings(client, settings)
     try:
         store.load_scripts()
@@ -322,8 +322,10 @@ def refusal(service: Service, handled: Handled, channel: str, now: float) -> Res
             lang = engine.settings.default_language
         text = _translated(engine, lang, "rate_limited")
         log.warning("inbound %s: over the rate limit; one notice, then no reply", channel)
+        units = pricing.outbound_units(channel, [text])
+        metrics.outbound(channel, units)
         try:
-            service.store.count_outbound(pricing.outbound_units(channel, [text]), now)
+            service.store.count_outbound(units, now)
         except redis.RedisError as exc:
             log.error("rate-limit notice not counted: Redis unavailable (%s)", type(exc).__name__)
         return twiml([text])
@@ -357,7 +359,15 @@ def check_budget(service: Service, handled: Handled, now: float) -> None:
 
 @bp.post("/webhooks/twilio", provide_automatic_options=False)
 def inbound() -> Response:
-    """An SMS or WhatsApp message from a person; the reply is TwiML."""
+    """An SMS or WhatsApp message from a person; the reply is TwiML (its time measured)."""
+    start = time.perf_counter()
+    try:
+        return _inbound()
+    finally:
+        metrics.WEBHOOK_SECONDS.observe(time.perf_counter() - start)
+
+
+def _inbound() -> Response:
     service = _service()
     form = check_request(service)
     sender = (form.get("From") or "").strip()
@@ -367,6 +377,7 @@ def inbound() -> Response:
     if not _SID.match(sid):
         abort(400, "MessageSid must look like SM followed by letters and digits")
     channel, number = normalize(sender)
+    metrics.inbound(channel)
     wa_id = (form.get("WaId") or "").strip()
     if channel == "whatsapp" and not number.startswith("+") and wa_id.isdigit():
         number = normalize_number("+" + wa_id)
@@ -420,8 +431,10 @@ def inbound() -> Response:
         log.error("inbound %s: turn failed with %s\n%s", channel, type(exc).__name__, frames)
         return sorry()
     if handled.refused:
+        metrics.refused(handled.refused)
         return refusal(service, handled, channel, now)
     counter.count(service.store, handled.turn, channel, now)
+    metrics.outbound(channel, handled.units)
     our_number = (form.get("To") or "").strip()  # the one the person wrote to
     if handled.turn is not None and handled.turn.events:
         ctx = EventContext(
