@@ -122,7 +122,7 @@ def compile_() -> None:
 @click.option("--min", "minimum", type=float, default=0.0, help="Fail below this percentage.")
 @click.option("--missing", is_flag=True, help="List the texts each language still lacks.")
 def coverage(minimum: float, missing: bool) -> None:
-    """Translated, fuzzy and missing texts per language, counted against the current flows."""
+    """Translated (reviewed or draft), fuzzy and missing texts per language, against the flows."""
     from babel.messages.pofile import read_po
 
     from bot.i18n.catalogs import coverage as count
@@ -139,7 +139,10 @@ def coverage(minimum: float, missing: bool) -> None:
         languages = sorted(p.parent.parent.name for p in locales.glob("*/LC_MESSAGES/*.po"))
     msgids = list(texts)
     click.echo(f"{len(msgids)} texts in the flows, {len(languages)} languages")
-    click.echo(f"{'lang':<5} {'name':<16} {'translated':>10} {'fuzzy':>6} {'missing':>8} {'%':>7}")
+    click.echo(
+        f"{'lang':<5} {'name':<16} {'translated':>10} {'reviewed':>8} {'draft':>6}"
+        f" {'fuzzy':>6} {'missing':>8} {'%':>7}"
+    )
     below = []
     for lang in languages:
         result = count(locales, lang, msgids, base=lang == default)
@@ -148,6 +151,7 @@ def coverage(minimum: float, missing: bool) -> None:
             note = "  (no catalog: bot i18n update)"
         click.echo(
             f"{lang:<5} {language_name(lang):<16} {result.translated:>10} "
+            f"{result.reviewed:>8} {result.draft:>6} "
             f"{result.fuzzy:>6} {result.missing:>8} {result.percent:>6.1f}%{note}"
         )
         if result.percent < minimum:
