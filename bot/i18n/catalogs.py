@@ -183,7 +183,7 @@ class Coverage:
 
 
 def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False) -> Coverage:
-    """Count translated (and reviewed), fuzzy and missing texts of `msgids` in the catalog of `lang`."""
+    """Count translated (reviewed or not), fuzzy and missing texts of `msgids` in `lang`."""
     result = Coverage(lang, len(msgids), base=base)
     path = catalog_path(locales_dir, lang)
     if base:  # the English of the flows is the source, written by staff
