@@ -67,6 +67,9 @@ HEADERS = (
     "was",
 )
 WIDTHS = (5, 22, 40, 45, 45, 9, 30, 9, 35, 10, 10)
+"""Column widths in the workbook, in characters."""
+PAGE_WIDTHS = (3, 12, 16, 19, 19, 4, 8, 5, 14)
+"""Column widths on the printed page, in percent (the comment column is for handwriting)."""
 INSTRUCTIONS = (
     "For each row, read the English and the translation as someone texting the line would. "
     "Right: put x in 'Checked'. Wrong or unclear: correct the translation in its cell (that "
@@ -77,6 +80,8 @@ INSTRUCTIONS = (
     "'Comment' what you are unsure of. Do not change the English or the hidden columns. "
     "Write your name in the yellow cell: it goes into the public catalog."
 )
+MAX_SHEET_BYTES = 10_000_000
+"""A returned sheet larger than this is refused unread (ours are a few hundred KB)."""
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]")
 
 
@@ -129,8 +134,8 @@ def _predecessors(flows: FlowSet) -> dict[str, list[str]]:
 
 def _screen_before(
     node: str, before: Mapping[str, list[str]], screens: Mapping[str, tuple[str, ...]]
-) -> str:
-    """The last screen sent before `node` on the first way to it (branches looked through)."""
+) -> tuple[str, str]:
+    """(`flow/node`, text) of the last screen sent before `node` on the first way to it."""
     queue, seen = list(before.get(node, ())), {node}
     while queue:
         where = queue.pop(0)
@@ -138,9 +143,9 @@ def _screen_before(
             continue
         seen.add(where)
         if screens.get(where):
-            return f"[{where}]\n{screens[where][-1]}"
+            return where, screens[where][-1]
         queue += before.get(where, ())
-    return ""
+    return "", ""
 
 
 def _node_of(where: str, screens: Mapping[str, tuple[str, ...]]) -> str:
@@ -177,7 +182,9 @@ def build_rows(
         wheres = places.get(msgid) or list(message.auto_comments[:1])
         nodes = list(dict.fromkeys(n for w in wheres if (n := _node_of(w, screens))))
         notes = [c for c in message.auto_comments if c not in wheres]
-        where = "\n".join([*wheres, *([" ".join(notes)] if notes else [])])
+        came_from, before_text = _screen_before(nodes[0], before, screens) if nodes else ("", "")
+        lines = [*wheres, *([f"screen before: {came_from}"] if came_from else [])]
+        where = "\n".join([*lines, *([" ".join(notes)] if notes else [])])
         flags = []
         if message.fuzzy and msgstr:
             flags.append("the English changed since this was translated")
@@ -193,7 +200,7 @@ def build_rows(
             Row(
                 number=len(rows) + 1,
                 where=where,
-                before=_screen_before(nodes[0], before, screens) if nodes else "",
+                before=before_text,
                 english=msgid,
                 translation=msgstr,
                 segments=analyse(msgstr or msgid).segments,
@@ -279,9 +286,10 @@ _PAGE = """<!DOCTYPE html>
 <style>
 body {{ font: 11pt/1.35 system-ui, sans-serif; margin: 1.5em; }}
 table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #888; padding: 4px 6px; vertical-align: top;
-  white-space: pre-wrap; overflow-wrap: anywhere; }}
-th {{ background: #eee; text-align: start; }}
+table {{ table-layout: fixed; }}
+th, td {{ border: 1px solid #888; padding: 4px 6px; vertical-align: top; }}
+td {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+th {{ background: #eee; text-align: start; font-size: 9pt; }}
 td.flags {{ color: #a00; font-size: 9pt; }}
 td.where, td.before {{ font-size: 9pt; color: #333; }}
 td.comment {{ min-width: 12em; }}
@@ -299,6 +307,7 @@ td.comment {{ min-width: 12em; }}
 <p>{name_label} <span class="name">&nbsp;</span></p>
 <p>{instructions}</p>
 <table>
+<colgroup>{cols}</colgroup>
 <thead><tr>{headers}</tr></thead>
 <tbody>
 {rows}
@@ -331,6 +340,7 @@ def html_page(rows: list[Row], lang: str, title: str, rtl: bool) -> str:
         name_label=esc(NAME_LABEL),
         instructions=esc(INSTRUCTIONS),
         headers=headers,
+        cols="".join(f'<col style="width: {w}%">' for w in PAGE_WIDTHS),
         rows="\n".join(body),
     )
 
@@ -369,6 +379,11 @@ def read_workbook(path: Path, lang: str) -> tuple[str, list[Edit]]:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ReviewError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > MAX_SHEET_BYTES:
+        raise ReviewError(
+            f"{path}: {len(data) // 1_000_000} MB is far more than a review sheet "
+            f"(a few hundred KB): give it the .xlsx file that `bot i18n review {lang}` wrote"
+        )
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # any failure to parse a file from elsewhere means: not our sheet
