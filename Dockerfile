@@ -38,4 +38,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD curl -fsS "http://127.0.0.1:${PORT}/readyz" || exit 1
 
 # The Procfile's web line, listening on all interfaces of the container.
-CMD ["sh", "-c", "exec gunicorn 'bot.web.app:create_app()' --config python:bot.web.serving --bind 0.0.0.0:${PORT} --timeout 10 --graceful-timeout 5 --workers 2 --threads 4"]
+CMD ["sh", "-c", "exec gunicorn 'bot.web.app:create_app()' --config python:bot.web.serving --bind 0.0.0.0:${PORT} --control-socket ${BOT_VAR_DIR:-var}/gunicorn-${PORT:-5000}.ctl --timeout 10 --graceful-timeout 5 --workers 2 --worker-class gevent --worker-connections 500"]

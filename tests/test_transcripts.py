@@ -15,7 +15,7 @@ from bot.core.transcripts import DIFF_LINES
 
 COST_OPTION = """      - label: "What does it cost?"
         synonyms: "cost, price, pay, money"
-        goto: cost
+        goto: about_fedasil
 """
 COMMENT = "# Staff notes on this transcript: keep me.\n"
 MIDDLE = "# Now the FAQ list, from the main menu.\n"

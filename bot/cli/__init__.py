@@ -19,6 +19,7 @@ def _register() -> None:
     from bot.cli.i18n import i18n
     from bot.cli.i18n_check import check
     from bot.cli.poster import poster
+    from bot.cli.review import review
     from bot.cli.segments import segments
     from bot.cli.service import run, worker
     from bot.cli.staff import staff
@@ -27,6 +28,7 @@ def _register() -> None:
     for command in (chat, flows, i18n, segments, run, worker, callbacks, whatsapp, staff, poster):
         main.add_command(command)
     i18n.add_command(check)
+    i18n.add_command(review)
 
 
 _register()

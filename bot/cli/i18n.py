@@ -138,7 +138,7 @@ def compile_() -> None:
     "list the texts pending in the others.",
 )
 def coverage(minimum: float, missing: bool, required: bool) -> None:
-    """Translated, fuzzy and missing texts per language, counted against the current flows."""
+    """Translated (reviewed or draft), fuzzy and missing texts per language, against the flows."""
     from babel.messages.pofile import read_po
 
     from bot.i18n.catalogs import coverage as count
@@ -156,7 +156,10 @@ def coverage(minimum: float, missing: bool, required: bool) -> None:
     msgids = list(texts)
     must = _required() if required else ()
     click.echo(f"{len(msgids)} texts in the flows, {len(languages)} languages")
-    click.echo(f"{'lang':<5} {'name':<16} {'translated':>10} {'fuzzy':>6} {'missing':>8} {'%':>7}")
+    click.echo(
+        f"{'lang':<5} {'name':<16} {'translated':>10} {'reviewed':>8} {'draft':>6}"
+        f" {'fuzzy':>6} {'missing':>8} {'%':>7}"
+    )
     below = []
     for lang in languages:
         result = count(locales, lang, msgids, base=lang == default)
@@ -165,6 +168,7 @@ def coverage(minimum: float, missing: bool, required: bool) -> None:
             note = "  (no catalog: bot i18n update)"
         click.echo(
             f"{lang:<5} {language_name(lang):<16} {result.translated:>10} "
+            f"{result.reviewed:>8} {result.draft:>6} "
             f"{result.fuzzy:>6} {result.missing:>8} {result.percent:>6.1f}%{note}"
         )
         if result.percent < minimum:

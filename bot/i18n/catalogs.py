@@ -1,14 +1,21 @@
 """The catalogs as files: review status in their headers, and how much of each is translated.
 
 Review status lives in two custom header fields that Poedit, Weblate and GNU gettext keep:
-`X-Review-Status: draft` (or `reviewed`) and `X-Reviewed-By: <name>`, plus a `# DRAFT:`
-line in the header comment that translators see first. Babel drops header fields it does
-not know when it rewrites a catalog, so `bot i18n update` puts them back with
+`X-Review-Status: draft` (or `reviewed`) and `X-Reviewed-By: <name> (<date>)`, plus a
+`# DRAFT:` line in the header comment that translators see first. Babel drops header fields
+it does not know when it rewrites a catalog, so `bot i18n update` puts them back with
 `keep_fields`.
+
+Each entry a native speaker has checked carries a translator comment
+`# reviewed 2026-12-08 3f9a2c1b` (`bot i18n review --import` writes it). Translator comments
+survive Babel, msgmerge, Poedit and Weblate, where unknown flags do not; the digest is of the
+English and the translation as reviewed, so the entry counts as reviewed only while neither
+has changed since: a new English text (fuzzy) or a later edit makes it a draft again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +38,35 @@ DRAFT_TRANSLATOR = "Machine draft, not reviewed"
 TEAM = "none yet: see locales/README.md"
 
 _FIELD = re.compile(r"^([A-Za-z0-9-]+):\s*(.*)$")
+REVIEW_MARK = "reviewed"
+"""The first word of the translator comment that marks an entry as reviewed."""
+_MARK = re.compile(rf"^{REVIEW_MARK} (\d{{4}}-\d{{2}}-\d{{2}}) ([0-9a-f]{{8}})$")
+
+
+def digest(*parts: str) -> str:
+    """A short digest of texts: it tells whether they changed, it protects nothing."""
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:8]
+
+
+def review_mark(msgid: str, msgstr: str, day: str) -> str:
+    """The translator comment that marks (msgid, msgstr) as reviewed on `day` (YYYY-MM-DD)."""
+    return f"{REVIEW_MARK} {day} {digest(msgid, msgstr)}"
+
+
+def is_review_mark(comment: str) -> bool:
+    """True for a translator comment written by `review_mark`, current or not."""
+    return _MARK.match(comment.strip()) is not None
+
+
+def is_reviewed(message) -> bool:
+    """True when a Babel message is translated, not fuzzy, and reviewed as it stands."""
+    if not message.id or not isinstance(message.string, str) or not message.string:
+        return False
+    if message.fuzzy:
+        return False
+    wanted = digest(message.id, message.string)
+    marks = (_MARK.match(c.strip()) for c in message.user_comments)
+    return any(m is not None and m.group(2) == wanted for m in marks)
 
 
 def _header_span(lines: list[str]) -> tuple[int, int]:
@@ -125,6 +161,7 @@ class Coverage:
     total: int
     translated: int = 0
     fuzzy: int = 0
+    reviewed: int = 0  # translated entries a native speaker checked as they stand
     base: bool = False
     exists: bool = True
     untranslated: list[str] = field(default_factory=list)  # msgids, fuzzy ones included
@@ -134,6 +171,11 @@ class Coverage:
         return self.total - self.translated - self.fuzzy
 
     @property
+    def draft(self) -> int:
+        """Translated but not (or no longer) reviewed."""
+        return self.translated - self.reviewed
+
+    @property
     def percent(self) -> float:
         if self.base or not self.total:
             return 100.0
@@ -141,11 +183,11 @@ class Coverage:
 
 
 def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False) -> Coverage:
-    """Count translated, fuzzy and missing texts of `msgids` in the catalog of `lang`."""
+    """Count translated (reviewed or not), fuzzy and missing texts of `msgids` in `lang`."""
     result = Coverage(lang, len(msgids), base=base)
     path = catalog_path(locales_dir, lang)
-    if base:
-        result.translated = len(msgids)
+    if base:  # the English of the flows is the source, written by staff
+        result.translated = result.reviewed = len(msgids)
         result.exists = path.exists()
         return result
     if not path.exists():
@@ -158,6 +200,7 @@ def coverage(locales_dir: Path, lang: str, msgids: list[str], base: bool = False
         message = catalog.get(msgid)
         if message is not None and message.string and not message.fuzzy:
             result.translated += 1
+            result.reviewed += is_reviewed(message)
             continue
         if message is not None and message.string and message.fuzzy:
             result.fuzzy += 1

@@ -18,10 +18,9 @@ globals as settings, and none of the names below is one.
 
 from __future__ import annotations
 
-import os
 import sys
 
-_args = " ".join(sys.argv[1:]) + " " + os.environ.get("GUNICORN_CMD_ARGS", "")
+_args = " ".join(sys.argv[1:])  # the Procfile's command line
 if "gevent" in _args.split() or "--worker-class=gevent" in _args:
     from gevent import monkey
 
