@@ -41,6 +41,18 @@ class Plan:
     twiml: list[str] = field(default_factory=list)
     rest: list[Outgoing] = field(default_factory=list)
 
+    def units(self, channel: str) -> int:
+        """What the plan costs as sent: each SMS message's segments, one per WhatsApp message.
+
+        The budget is charged this, the price of the very messages that go out, so that
+        splitting, grouping and counting happen once, here (a template counts one).
+        """
+        if channel == "whatsapp":
+            return len(self.twiml) + len(self.rest)
+        return sum(map(segments, self.twiml)) + sum(
+            segments(m.body) if m.free_form else 1 for m in self.rest
+        )
+
 
 def sms_parts(text: str, max_segments: int, max_parts: int) -> list[str]:
     """One SMS reply as the messages it is sent in (one when it fits `max_segments`).

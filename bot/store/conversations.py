@@ -286,7 +286,7 @@ class _Call:
     arrival: Arrival | None
     max_segments: int
     at_ms: int
-    parts: Callable[[Any], int | None] | None
+    parts: Callable[[Any], tuple[int | None, int]] | None
     notice_units: int
 
 
@@ -378,7 +378,7 @@ class ConversationStore:
         step: Callable[[State | None], Any],
         arrival: Arrival | None = None,
         max_segments: int = 0,
-        parts: Callable[[Any], int | None] | None = None,
+        parts: Callable[[Any], tuple[int | None, int]] | None = None,
         notice_units: int = 0,
     ) -> Handled:
         """Run `step(state)` under the conversation lock and store what it returns.
@@ -392,8 +392,10 @@ class ConversationStore:
         new conversation refused by a global brake (`limits.BRAKE`, its `notice_units`
         counted against the budget). `max_segments` is the flows' segment limit: the
         replies are counted against the day's budget as bot.channels.render sends them.
-        `parts(turn)` says how many messages go in the TwiML answer (None: all), stored
-        with the replies for the retries. Raises Busy, or redis.RedisError.
+        `parts(turn)` plans the turn: how many messages go in the TwiML answer (None: all),
+        stored with the replies for the retries, and what the plan costs, charged to the
+        budget (without it, the replies are priced as grouped texts). Raises Busy, or
+        redis.RedisError.
         """
         at_ms = arrival.at_ms if arrival else int(time.time() * 1000)
         names = (
@@ -449,7 +451,9 @@ class ConversationStore:
             try:
                 turn = call.step(prefs.merge(state_raw, prefs_raw))
                 texts = list(turn.texts)
-                twiml = call.parts(turn) if call.parts is not None and texts else None
+                twiml, priced = (
+                    call.parts(turn) if call.parts is not None and texts else (None, None)
+                )
                 position, kept = prefs.split(turn.state)
                 preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
             except BaseException:
@@ -467,7 +471,9 @@ class ConversationStore:
                     stats, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
             stats = stats or question_counter(turn)
             channel = arrival.channel if arrival else "sms"
-            units = pricing.outbound_units(channel, texts, call.max_segments)
+            if priced is None or not texts:  # no plan (tools, tests), or a dropped loop turn
+                priced = pricing.outbound_units(channel, texts, call.max_segments)
+            units = priced
             replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
             args = [token, position, message_sid, replies, preferences]
             args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]

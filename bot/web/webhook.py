@@ -402,10 +402,11 @@ def _inbound() -> Response:
         inbound = Inbound(body, channel=channel, payload=payload, lang_hint=hint[0])
         return engine.step(state, inbound, int(now))
 
-    def parts(turn: Turn) -> int | None:
-        """Plan the turn under the lock; the store keeps how many went in TwiML."""
+    def parts(turn: Turn) -> tuple[int | None, int]:
+        """Plan the turn under the lock: how many messages go in TwiML (None: all), which
+        the store keeps with the replies, and what the plan costs, which it charges."""
         plan = planned[0] = plan_turn(service, turn, channel)
-        return len(plan.twiml) if plan.rest else None
+        return (len(plan.twiml) if plan.rest else None), plan.units(channel)
 
     def sorry(key: str = "unavailable") -> Response:
         guess = hint[0] or lang_hint(body, number, engine.settings.languages)
