@@ -169,6 +169,11 @@ class Bench:
             "PUBLIC_URL": PUBLIC_URL,
             "BOT_SECRET_KEY": secrets.token_urlsafe(32),
             "BOT_ENV": "production",
+            # The global brakes (issue 17) would refuse most of the bench's thousands of
+            # new conversations: the bench measures the message path, so they are off.
+            "BOT_NEW_PER_MINUTE": "0",
+            "BOT_SEGMENTS_PER_HOUR": "0",
+            "BOT_DAILY_SEGMENTS": "0",
             "PYTHONUNBUFFERED": "1",
         }
 

@@ -51,6 +51,11 @@ def _config(redis_url: str) -> dict[str, str]:
         "PUBLIC_URL": PUBLIC_URL,
         "BOT_SECRET_KEY": SECRET,
         "BOT_ENV": "production",
+        # The global brakes (issue 17) would refuse most of the bench's thousands of
+        # new conversations: the bench measures the message path, so they are off.
+        "BOT_NEW_PER_MINUTE": "0",
+        "BOT_SEGMENTS_PER_HOUR": "0",
+        "BOT_DAILY_SEGMENTS": "0",
     }
 
 

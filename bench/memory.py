@@ -245,6 +245,11 @@ def run(redis_url: str, count: int, seed: int = 7) -> dict:
             "TWILIO_AUTH_TOKEN": "bench-token",
             "PUBLIC_URL": "https://bench.invalid",
             "BOT_REDIS_TIMEOUT": 5.0,
+            # The global brakes (issue 17) would refuse most of the bench's thousands of
+            # new conversations: the bench measures the message path, so they are off.
+            "BOT_NEW_PER_MINUTE": "0",
+            "BOT_SEGMENTS_PER_HOUR": "0",
+            "BOT_DAILY_SEGMENTS": "0",
         }
     )
     service = app.extensions["bot"]

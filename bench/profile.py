@@ -63,6 +63,11 @@ def profile(redis_url: str, conversations: int, top: int, wall: bool = False) ->
             "TWILIO_AUTH_TOKEN": TOKEN,
             "BOT_SECRET_KEY": "bench-profile-key-0123456789abcdefghij",
             "PUBLIC_URL": PUBLIC_URL,
+            # The global brakes (issue 17) would refuse most of the new conversations: the
+            # profile is of the message path, so they are off.
+            "BOT_NEW_PER_MINUTE": "0",
+            "BOT_SEGMENTS_PER_HOUR": "0",
+            "BOT_DAILY_SEGMENTS": "0",
         }
     )
     client = app.test_client()
