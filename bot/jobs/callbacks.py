@@ -410,20 +410,28 @@ def deliver(client: redis_lib.Redis, settings: Settings, pseudonym: str) -> str:
     return f"delivered by {', '.join(channels)}"
 
 
+def notify_staff(settings: Settings, payload: dict[str, Any], subject: str, body: str) -> list[str]:
+    """Send a staff notice (no personal data) on every configured channel: `payload` as JSON
+    to the staff webhook, `subject` and `body` by e-mail. Returns the channels used;
+    DeliveryError when one fails."""
+    channels = []
+    if settings.staff_webhook_url:
+        post_json(settings.staff_webhook_url, settings.staff_webhook_secret, payload)
+        channels.append("webhook")
+    if settings.smtp_url and settings.staff_email:
+        send_text(settings.smtp_url, settings.smtp_from, settings.staff_email, subject, body)
+        channels.append("email")
+    return channels
+
+
 def deliver_alert(settings: Settings, subject: str, text: str) -> str:
     """The body of the alert job: an operational alert (the budget) on every staff channel.
 
     Alerts hold no personal data: counts and what to do. Raises DeliveryError (the job is
     retried) when a channel fails; a channel that took it may get it again on the retry.
     """
-    channels = []
-    if settings.staff_webhook_url:
-        payload = {"type": "alert", "subject": subject, "text": text}
-        post_json(settings.staff_webhook_url, settings.staff_webhook_secret, payload)
-        channels.append("webhook")
-    if settings.smtp_url and settings.staff_email:
-        send_text(settings.smtp_url, settings.smtp_from, settings.staff_email, subject, text)
-        channels.append("email")
+    payload = {"type": "alert", "subject": subject, "text": text}
+    channels = notify_staff(settings, payload, subject, text)
     if not channels:
         return "logged only: no staff channel configured"
     log.info("alert delivered by %s: %s", ", ".join(channels), subject)

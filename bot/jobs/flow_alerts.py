@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.jobs.callbacks import post_json, send_text
+from bot.jobs.callbacks import notify_staff
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,23 +30,17 @@ def summary(lines: list[str]) -> list[str]:
 def report(settings: Settings, lines: list[str], serving: str) -> str:
     """Tell staff on every configured channel; `serving` says which set still answers."""
     lines = summary(lines)
-    sent = []
-    if settings.staff_webhook_url:
-        payload = {"type": "flows_failed", "serving": serving, "problems": lines}
-        post_json(settings.staff_webhook_url, settings.staff_webhook_secret, payload)
-        sent.append("webhook")
-    if settings.smtp_url and settings.staff_email:
-        subject = f"Flows not published: {len(lines)} error(s); {serving}"
-        body = "\n".join(
-            [
-                "The flows on disk have errors, so the service did not load them.",
-                f"It goes on answering with {serving}.",
-                "",
-                *lines,
-                "",
-                "Fix them, check with `bot flows validate`, then publish with `bot flows reload`.",
-            ]
-        )
-        send_text(settings.smtp_url, settings.smtp_from, settings.staff_email, subject, body)
-        sent.append("email")
+    payload = {"type": "flows_failed", "serving": serving, "problems": lines}
+    subject = f"Flows not published: {len(lines)} error(s); {serving}"
+    body = "\n".join(
+        [
+            "The flows on disk have errors, so the service did not load them.",
+            f"It goes on answering with {serving}.",
+            "",
+            *lines,
+            "",
+            "Fix them, check with `bot flows validate`, then publish with `bot flows reload`.",
+        ]
+    )
+    sent = notify_staff(settings, payload, subject, body)
     return f"told staff by {', '.join(sent)}" if sent else "logged only: no staff channel"

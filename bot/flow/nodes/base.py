@@ -114,6 +114,17 @@ def check_fields(data: YDict, known: tuple[str, ...], what: str, out: Collector)
             out.error(data.key_pos[key], f'{what} has no field "{key}"{hint}')
 
 
+def choice_texts(text, items, retry, topics) -> tuple:
+    """The texts of a node that offers numbered items (a menu's options, a question's
+    choices): its text, each item's label and synonyms, the retry text, the topic words."""
+    out = [text] if text else []
+    for item in items:
+        out.append(item.label)
+        if item.synonyms:
+            out.append(item.synonyms)
+    return tuple(out + [t for t in (retry, topics) if t])
+
+
 def parse_node(flow_id: str, data: YDict, out: Collector) -> Node | None:
     """Parse one node block; None when it is too broken to use (the problems are recorded)."""
     node_id = data.get("id")

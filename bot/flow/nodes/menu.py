@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.flow.model import Node, Option, Target, Text, resolve
-from bot.flow.nodes.base import Ctx, check_fields, register
+from bot.flow.nodes.base import Ctx, check_fields, choice_texts, register
 
 
 @register("menu", ("text", "options", "retry", "topics"))
@@ -68,16 +68,7 @@ class Menu(Node):
         )
 
     def texts(self):
-        out = [self.text] if self.text else []
-        for option in self.options:
-            out.append(option.label)
-            if option.synonyms:
-                out.append(option.synonyms)
-        if self.retry:
-            out.append(self.retry)
-        if self.topics:
-            out.append(self.topics)
-        return tuple(out)
+        return choice_texts(self.text, self.options, self.retry, self.topics)
 
     def targets(self):
         return tuple(o.target for o in self.options)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.flow.model import Choice, Node, Target, Text, resolve
-from bot.flow.nodes.base import Ctx, check_fields, register
+from bot.flow.nodes.base import Ctx, check_fields, choice_texts, register
 from bot.flow.problems import did_you_mean
 
 EXPECT = ("text", "number", "yes_no", "choice", "country")
@@ -117,16 +117,7 @@ class Question(Node):
         )
 
     def texts(self):
-        out = [self.text] if self.text else []
-        for c in self.choices:
-            out.append(c.label)
-            if c.synonyms:
-                out.append(c.synonyms)
-        if self.retry:
-            out.append(self.retry)
-        if self.topics:
-            out.append(self.topics)
-        return tuple(out)
+        return choice_texts(self.text, self.choices, self.retry, self.topics)
 
     def targets(self):
         return tuple(t for t in (self.next, self.on_fail) if t)
