@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 test: $(STAMP) catalogs lint audit
 	$(BIN)/bot flows validate
+	$(BIN)/bot flows test
 	$(BIN)/bot i18n check
 	$(BIN)/bot flows questions --min-total 85 --min-lang 70
 	$(BIN)/bot i18n coverage --required
