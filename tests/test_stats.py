@@ -12,9 +12,8 @@ TODAY = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
 
 def test_a_new_conversation_and_the_node_it_waits_at():
     after = State(flow="main", node="menu", lang="ka")
-    assert stats.fields_for(None, after, "sms") == ["c|ka|sms", "m|main|menu|ka|sms"]
-    before = State(flow="main", node="menu", lang="ka")
-    assert stats.fields_for(before, State(flow="main", lang="ka"), "whatsapp") == []
+    assert stats.fields_for(True, after, "sms") == ["c|ka|sms", "m|main|menu|ka|sms"]
+    assert stats.fields_for(False, State(flow="main", lang="ka"), "whatsapp") == []
 
 
 def test_suppression_of_small_counts():

@@ -228,7 +228,7 @@ def test_the_scripts_and_the_activity_record_name_the_same_fields():
     assert tuple(Activity().to_fields()) == ACTIVITY_FIELDS
     fields = ", ".join(f"'{f}'" for f in ACTIVITY_FIELDS)
     assert f"'HMGET', KEYS[5], {fields}" in BEGIN.template
-    written = [f"'{f}', ARGV[{9 + i}]" for i, f in enumerate(ACTIVITY_FIELDS)]
+    written = [f"'{f}', ARGV[{10 + i}]" for i, f in enumerate(ACTIVITY_FIELDS)]
     assert all(w in COMMIT.template for w in written)
 
 

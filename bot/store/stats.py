@@ -4,8 +4,9 @@ What staff want to know (how many people reached which step, in which language) 
 person: each message adds one to a counter named by the day, the flow and node the
 conversation now waits at, the language and the channel, and a conversation that starts adds
 one to the day's count for its language and channel. No pseudonym, number or text is kept,
-and each day's hash expires after `STATS_TTL`. On the message path this is one extra Redis
-round trip, a MULTI/EXEC written in one go on the store's own connection (`count`).
+and each day's hash expires after `STATS_TTL`. On the message path the counts cost no round
+trip of their own: the store's COMMIT script adds them (bot.store.conversations), for
+messages from people only (the webhook's), never a dropped loop turn or a Twilio retry.
 
 Small counts can single a person out, so the console shows every count below
 `BOT_STATS_MIN_COUNT` as "<N" (`shown`), on its pages and in its CSV.
@@ -15,9 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 
@@ -60,58 +59,18 @@ def _clean(value: str | None) -> str:
     return (value or "-").replace(SEP, "_")[:64]
 
 
-def fields_for(before: State | None, after: State, channel: str) -> list[str]:
-    """The counters one turn adds to: its node (if any), and a start for a new conversation."""
+def fields_for(new: bool, after: State, channel: str) -> list[str]:
+    """The counters one turn adds to: its node (if any), and a start when the conversation
+    was `new` (no state, or no flow yet, before the turn)."""
     lang = _clean(after.lang)
     found = []
-    if before is None or before.flow is None:
+    if new:
         found.append(SEP.join((STARTED, lang, _clean(channel))))
     if after.flow and after.node:
         found.append(
             SEP.join((REACHED, _clean(after.flow), _clean(after.node), lang, _clean(channel)))
         )
     return found
-
-
-def commands(day: str, fields: list[str]) -> list[tuple[Any, ...]]:
-    """The Redis commands that add one to each field of the day's hash, with its expiry."""
-    if not fields:
-        return []
-    name = keys.turn_stats_key(day)
-    return [*(("HINCRBY", name, f, 1) for f in fields), ("EXPIRE", name, STATS_TTL)]
-
-
-class Observer:
-    """Wraps an engine step to see the state before it; `count` then adds the turn's counts.
-
-    The webhook wraps its step with `observe` and, after the turn, calls `count(store, ...)`:
-    one MULTI/EXEC through the store's connection, never a failed message (a counter that
-    cannot be written is logged and dropped).
-    """
-
-    def __init__(self) -> None:
-        self.before: State | None = None
-
-    def observe(self, step: Callable[[State | None], Any]) -> Callable[[State | None], Any]:
-        """`step`, remembering the state it was given."""
-
-        def observed(state: State | None) -> Any:
-            self.before = state.copy() if state is not None else None
-            return step(state)
-
-        return observed
-
-    def count(self, store: Any, turn: Any, channel: str, now: float) -> None:
-        """Add the turn's counts (nothing for a retry or a refused message)."""
-        if turn is None:
-            return
-        batch = commands(day_of(now), fields_for(self.before, turn.state, channel))
-        if not batch:
-            return
-        try:
-            store.transaction(batch)
-        except redis.RedisError as exc:
-            log.warning("statistics not counted: Redis unavailable (%s)", type(exc).__name__)
 
 
 def read(client: redis.Redis, days: int, now: float) -> list[Row]:

@@ -35,7 +35,7 @@ from bot.i18n.detect import suggest_language
 from bot.jobs import metrics, queues
 from bot.jobs.whatsapp import default_map_path, load_map
 from bot.settings import Settings
-from bot.store import connections, keys, limits, stats
+from bot.store import connections, keys, limits
 from bot.store.conversations import Busy, ConversationStore, Handled
 from bot.store.limits import Arrival
 from bot.store.pseudonym import normalize, normalize_number, pseudonym, split_address
@@ -417,9 +417,8 @@ def _inbound() -> Response:
         key = pseudonym(secret, channel, number, normalized=True)
         arrival = Arrival(limits.text_digest(secret, body), int(now * 1000), channel)
         max_segments = engine.settings.max_segments
-        counter = stats.Observer()  # the console's anonymous counts (bot.store.stats)
         handled = service.store.handle(
-            key, sid, counter.observe(step), arrival, max_segments, parts, BRAKE_NOTICE_UNITS
+            key, sid, step, arrival, max_segments, parts, BRAKE_NOTICE_UNITS
         )
     except Busy:
         log.warning("inbound %s: conversation busy, asked to try again", channel)
@@ -434,7 +433,6 @@ def _inbound() -> Response:
     if handled.refused:
         metrics.refused(handled.refused)
         return refusal(service, handled, channel, now)
-    counter.count(service.store, handled.turn, channel, now)
     metrics.outbound(channel, handled.units)
     our_number = (form.get("To") or "").strip()  # the one the person wrote to
     if handled.turn is not None and handled.turn.events:

@@ -16,7 +16,8 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, g, redirect, session, url_for
+from flask import Flask, Request, Response, abort, current_app, g, redirect, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.settings import Settings
@@ -37,6 +38,21 @@ HEADERS = {
 """Headers on every console answer (no-store: a shared computer keeps no page)."""
 
 csrf = CSRFProtect()
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the signer for requests that sent no cookie.
+
+    Flask opens a session for every request, and its interface builds a new
+    itsdangerous serializer each time before it looks for the cookie. Twilio's webhooks
+    never send one (the cookie's path is /console): they get the same empty session Flask
+    would give them, without that work on the message path.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def session_secret(secret_key: str) -> str:
@@ -63,6 +79,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     # (`check_csrf`, before every console view).
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+    app.session_interface = CookieSessions()
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
