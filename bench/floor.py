@@ -8,7 +8,7 @@ named by a hash of the sender, and a fixed TwiML reply. The benchmark runs it un
 same gunicorn settings as the service; the service's cost above this floor is what the
 flows, the lock and the state cost.
 
-    gunicorn 'bench.floor:create_app()' --workers 1 --threads 4 ...
+    gunicorn 'bench.floor:create_app()' --workers 1 --worker-class gevent ...
 
 Settings from the environment: REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_URL.
 """

@@ -361,3 +361,21 @@ def test_instruction_counter_calls_each_app_as_gunicorn_does(redis_url):
         instructions.call_all(make(config), requests)  # stops on anything but a 200
     table = list(instructions.rows({"floor": 600_000_000, "service": 1_000_000_000}, 600))
     assert "| service | 1.667 M |" in table and "| floor/service | 0.600 |" in table
+
+
+def test_gunicorn_runs_with_the_procfiles_settings():
+    """The ratio is meant for the service as deployed: the Procfile's worker class,
+    connections and timeouts (it ran gthread for a while after the Procfile moved to gevent)."""
+    from bench.servers import GUNICORN_ARGS
+
+    web = next(
+        line.split(":", 1)[1].split()
+        for line in (Path(__file__).parents[1] / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    procfile = {web[i]: web[i + 1] for i, word in enumerate(web[:-1]) if word.startswith("--")}
+    args = list(GUNICORN_ARGS)
+    ours = {args[i]: args[i + 1] for i, word in enumerate(args[:-1]) if word.startswith("--")}
+    for option in ("--worker-class", "--worker-connections", "--timeout", "--graceful-timeout"):
+        assert ours[option] == procfile[option], option
+    assert ours["--workers"] == "1"
