@@ -7,7 +7,6 @@ older versions and unknown keys so that a deploy never strands a conversation.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -80,4 +79,15 @@ class State:
 
     def copy(self) -> State:
         """A deep enough copy for the engine to change freely (its dict and list copied)."""
-        return dataclasses.replace(self, vars=dict(self.vars), history=list(self.history))
+        return State(
+            flow=self.flow,
+            node=self.node,
+            vars=dict(self.vars),
+            lang=self.lang,
+            lang_confirmed=self.lang_confirmed,
+            history=list(self.history),
+            retries=self.retries,
+            seen=self.seen,
+            opted_out=self.opted_out,
+            pending=self.pending,
+        )  # every field by name: dataclasses.replace looks them up on each call
