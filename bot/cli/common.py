@@ -51,3 +51,15 @@ def load_runtime(
             err=True,
         )
     return runtime
+
+
+flows_option = click.option(
+    "--flows", "flows_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Flows folder (default: the configured BOT_FLOWS_DIR).",
+)  # fmt: skip
+"""`--flows DIR` for commands that read the flows and their catalogs."""
+locales_option = click.option(
+    "--locales", "locales_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Catalogs folder (default: the configured one).",
+)  # fmt: skip
+"""`--locales DIR`, beside `flows_option`."""

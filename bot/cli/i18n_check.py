@@ -17,18 +17,12 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import settings
+from bot.cli.common import flows_option, locales_option, settings
 
 
 @click.command("check")
-@click.option(
-    "--flows", "flows_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Flows folder (default: the configured BOT_FLOWS_DIR).",
-)  # fmt: skip
-@click.option(
-    "--locales", "locales_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Catalogs folder (default: the configured one).",
-)  # fmt: skip
+@flows_option
+@locales_option
 @click.option("--costs", is_flag=True, help="Also list every screen over the segment limit.")
 def check(flows_dir: Path | None, locales_dir: Path | None, costs: bool) -> None:
     """Hedges kept, the language's digits, main-path screens within their segments, commands."""

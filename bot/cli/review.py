@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import settings
+from bot.cli.common import flows_option, locales_option, settings
 
 
 @click.command("review")
@@ -27,14 +27,8 @@ from bot.cli.common import settings
     help="Folder for review-LANG.xlsx and review-LANG.html (default: here).",
 )  # fmt: skip
 @click.option("--reviewer", default="", help="Who reviewed, when the sheet does not say.")
-@click.option(
-    "--flows", "flows_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Flows folder (default: the configured BOT_FLOWS_DIR).",
-)  # fmt: skip
-@click.option(
-    "--locales", "locales_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Catalogs folder (default: the configured one).",
-)  # fmt: skip
+@flows_option
+@locales_option
 def review(
     lang: str,
     sheet: Path | None,
