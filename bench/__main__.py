@@ -48,6 +48,7 @@ from bench.servers import (
     can_pin,
     process_cpu_seconds,
     process_memory,
+    production_flows,
     start_redis,
 )
 
@@ -169,6 +170,7 @@ class Bench:
             "PUBLIC_URL": PUBLIC_URL,
             "BOT_SECRET_KEY": secrets.token_urlsafe(32),
             "BOT_ENV": "production",
+            "BOT_FLOWS_DIR": production_flows(),  # made-up staff values: no placeholders
             # The global brakes (issue 17) would refuse most of the bench's thousands of
             # new conversations: the bench measures the message path, so they are off.
             "BOT_NEW_PER_MINUTE": "0",

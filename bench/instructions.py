@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import conversations as conv
-from bench.servers import ROOT, start_redis
+from bench.servers import ROOT, production_flows, start_redis
 
 TOKEN = "bench-instructions-token"  # noqa: S105 - signs requests to a local app
 PUBLIC_URL = "https://bench.invalid"
@@ -51,6 +51,7 @@ def _config(redis_url: str) -> dict[str, str]:
         "PUBLIC_URL": PUBLIC_URL,
         "BOT_SECRET_KEY": SECRET,
         "BOT_ENV": "production",
+        "BOT_FLOWS_DIR": production_flows(),  # made-up staff values: no placeholders
         # The global brakes (issue 17) would refuse most of the bench's thousands of
         # new conversations: the bench measures the message path, so they are off.
         "BOT_NEW_PER_MINUTE": "0",

@@ -13,11 +13,15 @@ competes with its own load for a core.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,8 +32,29 @@ import redis
 from bot.store.embedded import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+FAKE_STAFF = Path(__file__).resolve().parent / "staff.yaml"
+"""Made-up staff values: production refuses to start with the shipped TODO ones."""
 SERVICE_APP = "bot.web.app:create_app()"
 FLOOR_APP = "bench.floor:create_app()"
+
+
+def filled_flows(folder: Path) -> Path:
+    """The shipped flows copied into `folder`, with FAKE_STAFF as their staff file: what
+    BOT_FLOWS_DIR points a production service at in the benchmark and the fault tests."""
+    shutil.copytree(ROOT / "flows", folder, dirs_exist_ok=True)
+    shutil.copy(FAKE_STAFF, folder / "_staff.yaml")
+    return folder
+
+
+@functools.cache
+def production_flows() -> str:
+    """BOT_FLOWS_DIR for a production service here: filled flows in a folder of this
+    process, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-flows-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return str(filled_flows(folder / "flows"))
+
+
 # fmt: off
 GUNICORN_ARGS = (
     "--workers", "1",

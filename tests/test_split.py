@@ -200,3 +200,12 @@ def test_smart_encoding_gives_longer_parts() -> None:
 def test_budget_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         split_reply("text", max_parts=0)
+
+
+def test_a_footer_never_goes_alone_in_the_last_part():
+    body = "First sentence of the notice here. " * 8 + "The last sentence is here."
+    text = body + "\n0 Main menu."
+    assert len(split_reply(body, max_segments_per_part=2)) == 1  # the body alone fits
+    parts = split_reply(text, max_segments_per_part=2)
+    assert parts[-1] == "The last sentence is here.\n0 Main menu."
+    assert parts[0] == body.removesuffix(" The last sentence is here.")

@@ -9,7 +9,7 @@ all count this one list, so they never disagree about how many warnings there ar
 
 from __future__ import annotations
 
-from bot.channels.costs import oversized, untranslated
+from bot.channels.costs import oversized, turn_problems, untranslated
 from bot.channels.whatsapp import label_problems
 from bot.core.engine import Engine
 from bot.core.questions import topic_problems
@@ -35,5 +35,5 @@ def pending(engine: Engine) -> list[Problem]:
 def all_problems(engine: Engine, loaded: list[Problem]) -> list[Problem]:
     """The loader's problems (`loaded`) with the rendering checks, sorted, without repeats."""
     found = set(loaded) | set(oversized(engine)) | set(label_problems(engine))
-    found |= set(topic_problems(engine))
+    found |= set(topic_problems(engine)) | set(turn_problems(engine))
     return sorted(found | set(pending(engine)))

@@ -18,10 +18,14 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
+from bot.channels.render import text_parts
 from bot.core.engine import Engine, Inbound
+from bot.core.state import State
 from bot.flow import FlowSet
 from bot.flow.config import is_unfilled
+from bot.flow.model import Flow, Node
 from bot.flow.problems import WARNING, Problem
+from bot.text.pricing import segments
 from bot.text.segments import analyse
 
 MAIN_PATH = ("main", "language", "eligibility", "steps", "reintegration", "counsellor")
@@ -110,6 +114,8 @@ def oversized(engine: Engine) -> list[Problem]:
     problems = []
     for flow in engine.flows.flows.values():
         for node in flow.nodes.values():
+            if node.long:
+                continue  # its author accepts the length (turn_problems has the details)
             pending = untranslated(engine, node)
             for lang in engine.settings.languages:
                 if lang in pending:
@@ -159,3 +165,124 @@ def main_path(engine: Engine) -> list[dict]:
         row["total"] = row["first_contact"] + sum(row["options"].values())
         rows.append(row)
     return rows
+
+
+WRONG_ANSWER = "xyzzy"
+"""A reply no menu or question takes: the turn it starts is the screen asked again."""
+
+
+def _waits(node: Node) -> bool:
+    return node.waits or getattr(node, "do", "") == "choose_language"
+
+
+def _runs(flows: FlowSet, flow_id: str, node_id: str, seen: tuple = ()) -> Iterator[list]:
+    """Every run of nodes one message can start at (flow, node): each branch case apart,
+    until a node that waits or ends, as a list of (flow, node)."""
+    node = flows.node(flow_id, node_id)
+    here = [(flow_id, node)]
+    if (flow_id, node_id) in seen or _waits(node) or node.type in ("end", "question"):
+        yield here
+        return
+    following = [t for t in node.targets() if t.flow and t.node]
+    if not following:
+        yield here
+    for target in following:
+        for rest in _runs(flows, target.flow, target.node, (*seen, (flow_id, node_id))):
+            yield here + rest
+
+
+def _entries(engine: Engine) -> dict[tuple[str, str], None]:
+    """Where a message can start a run: a flow's start, a screen that waits (shown again,
+    BACK), where an answer leads, a screen found by its topic words."""
+    entries: dict[tuple[str, str], None] = {}
+    for flow in engine.flows.flows.values():
+        entries[(flow.id, flow.start)] = None
+        for node in flow.nodes.values():
+            if _waits(node) or getattr(node, "topics", None):
+                entries[(flow.id, node.id)] = None
+            if _waits(node):
+                for target in node.targets():
+                    if target.flow and target.node:
+                        entries[(target.flow, target.node)] = None
+    return entries
+
+
+def _cost(engine: Engine, texts: list[str]) -> int:
+    """SMS segments of a turn's texts as they are sent: grouped, then split."""
+    limit = engine.settings.max_segments
+    return sum(map(segments, text_parts(texts, "sms", limit, 99)))
+
+
+def _problem(flow: Flow, node: Node, costs: dict[str, int], what: str, limit: int) -> Problem:
+    worst = ", ".join(f"{lang} ({n})" for lang, n in costs.items())
+    message = (
+        f'node "{node.id}": {what} costs more than {limit} SMS segments in {worst}; '
+        f'shorten it, or mark the long screen with "long: true" (docs/editing.md)'
+    )
+    return Problem(flow.path, node.line, node.col, WARNING, message)
+
+
+def turn_problems(engine: Engine) -> list[Problem]:
+    """A warning for every reply to one message that costs more than `max_segments`.
+
+    A reply is what one message gets: the screens run from where it leads until one waits
+    (each branch case apart), the first contact's welcome, and a screen asked again after
+    an answer it cannot take. It may cost more only when one of its nodes says
+    `long: true`. Languages with texts of those nodes pending are not measured there.
+    """
+    flows = engine.flows
+    limit = engine.settings.max_segments
+    langs = engine.settings.languages
+    problems = []
+
+    def measure(nodes: list, texts_in) -> dict[str, int]:
+        if any(node.long for _, node in nodes):
+            return {}
+        pending = {lang for _, node in nodes for lang in untranslated(engine, node)}
+        costs = {}
+        for lang in langs:
+            if lang not in pending:
+                cost = _cost(engine, texts_in(lang))
+                if cost > limit:
+                    costs[lang] = cost
+        return costs
+
+    for flow_id, node_id in _entries(engine):
+        worst: dict[str, int] = {}
+        for nodes in _runs(flows, flow_id, node_id):
+
+            def texts(lang: str, nodes=nodes) -> list[str]:
+                return [r.text for f, n in nodes for r in engine.preview(f, n.id, lang)]
+
+            for lang, cost in measure(nodes, texts).items():
+                worst[lang] = max(cost, worst.get(lang, 0))
+        if worst:
+            flow = flows.flows[flow_id]
+            problems.append(
+                _problem(flow, flow.nodes[node_id], worst, "the reply it starts", limit)
+            )
+    for flow in flows.flows.values():
+        for node in flow.nodes.values():
+            if not _waits(node):
+                continue
+
+            def again(lang: str, flow=flow, node=node) -> list[str]:
+                state = State(flow=flow.id, node=node.id, lang=lang, seen=1)
+                return engine.step(state, Inbound(WRONG_ANSWER), 2).texts
+
+            costs = measure([(flow.id, node)], again)
+            if costs:
+                problems.append(
+                    _problem(flow, node, costs, "asked again after a wrong answer", limit)
+                )
+    main = flows.flows[engine.settings.main_flow]
+
+    def welcome(lang: str) -> list[str]:
+        return engine.step(None, Inbound("hi", lang_hint=lang), 1).texts
+
+    first = [n for f, n in next(_runs(flows, main.id, main.start), [])]
+    costs = measure([(main.id, n) for n in first], welcome)
+    if costs:
+        node = main.nodes[main.start]
+        problems.append(_problem(main, node, costs, "the first contact's reply", limit))
+    return problems

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from bot.core import runtime as runtime_checks
 from bot.core.runtime import Runtime
 from bot.flow import FlowError
 from bot.settings import ConfigError, Settings, service_values
@@ -20,6 +21,14 @@ def settings() -> Settings:
     """The settings from the environment; a bad value ends the command with how to fix it."""
     try:
         return Settings.from_environ()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def refuse_placeholders(config: Settings) -> None:
+    """In production, end the command while a staff value is a placeholder (each named)."""
+    try:
+        runtime_checks.refuse_placeholders(config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 

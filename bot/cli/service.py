@@ -26,7 +26,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import load_runtime, settings
+from bot.cli.common import load_runtime, refuse_placeholders, settings
 from bot.settings import CHECKOUT, Settings, environment
 
 PROCFILE = CHECKOUT / "Procfile"
@@ -176,6 +176,7 @@ def run() -> None:
         extra.update(values)
         if created:
             click.echo(f"Created development secrets in {env_file}: {', '.join(created)}")
+    refuse_placeholders(config)  # production with TODO staff values: stops here
     load_runtime(config=config, last_good=True)  # broken and no last good set: stops here
     port = choose_port(environ)
     embedded = None
@@ -360,6 +361,7 @@ def worker(burst: bool) -> None:
     from bot.web.redaction import install
 
     config = settings()
+    refuse_placeholders(config)
     logs.configure(config.log_format)  # RQ then logs through these, numbers redacted
     install()
     metrics.share_files_with_work_horses()

@@ -2,7 +2,8 @@
 
 The staff file holds what the facts brief does not give (desk addresses, opening hours of
 a given NGO, a WhatsApp number). Values still marked `TODO` are reported as warnings so
-that a deployment knows what is left to fill in, and are never sent as if they were facts.
+that a deployment knows what is left to fill in, and are never sent as if they were facts:
+people read a bracketed placeholder (`placeholder`), and production refuses to start.
 """
 
 from __future__ import annotations
@@ -238,9 +239,13 @@ def parse_staff(
         if isinstance(value, YDict) and languages and set(value) <= set(languages):
             variants = {lang: str(text or "").strip() for lang, text in value.items()}
             first = variants.get(languages[0], "")
+            variants = {
+                lang: placeholder(key) if is_unfilled(text) else text
+                for lang, text in variants.items()
+            }
             if languages[0] not in variants:
                 out.error(pos, f'"{key}": give the text in {languages[0]} first, the others after')
-            staff[key] = first
+            staff[key] = placeholder(key) if is_unfilled(first) else first
             if structured is not None:
                 structured[key] = MappingProxyType(variants)
             if not first or _TODO.search(first):
@@ -258,10 +263,24 @@ def parse_staff(
         text = "" if value is None else str(value).strip()
         if not text or _TODO.search(text):
             out.warn(pos, f'"{key}" is not filled in yet ({text or "empty"}): staff must set it')
+            text = placeholder(key)
         staff[key] = text
     return staff
 
 
+def placeholder(key: str) -> str:
+    """What people read for a staff value not filled in yet: `[organisation name]`.
+
+    Short, plainly a gap, and the sentence around it still reads ("[organisation name]
+    runs this line"), where the TODO note to staff read as part of the sentence. Production
+    refuses to start with any (bot.core.runtime.unfilled_staff).
+    """
+    return f"[{key.replace('_', ' ')}]"
+
+
+_PLACEHOLDER = re.compile(r"\[[a-z0-9 ]+\]")
+
+
 def is_unfilled(value: str) -> bool:
-    """True when a staff value is still a placeholder."""
-    return not value or bool(_TODO.search(value))
+    """True when a staff value is still a placeholder (a TODO note, or `[its name]`)."""
+    return not value or bool(_TODO.search(value)) or bool(_PLACEHOLDER.fullmatch(value))

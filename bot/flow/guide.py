@@ -25,7 +25,7 @@ def reference() -> str:
     parts = []
     for name, (cls, _) in REGISTRY.items():
         fields = ", ".join(
-            f"`{f}`" for f in cls.fields if f not in ("id", "type", "note", "source")
+            f"`{f}`" for f in cls.fields if f not in ("id", "type", "note", "source", "long")
         )
         parts.append(f"### `{name}`\n\n{inspect.getdoc(cls)}\n\nFields: {fields}\n")
     actions = "\n".join(f"- `{name}`: {what}" for name, what in ACTIONS.items())

@@ -72,6 +72,9 @@ class Node:
     id: str
     line: int
     col: int
+    long: bool = False
+    """`long: true`: its author accepts that a reply with this node may cost more than
+    `max_segments` SMS segments for one message (bot.channels.costs.turn_problems)."""
 
     type = ""  # set by each node class
     waits = False  # True for nodes that stop and wait for the person's reply

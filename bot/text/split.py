@@ -75,13 +75,34 @@ def split_reply(
     parts: list[str] = []
     start = 0
     while len(parts) < max_parts - 1 and not fits(text[start:]):
-        cut = _choose(text, start, [cut for cut in cuts if cut.start > start], fits)
+        later = [cut for cut in cuts if cut.start > start]
+        cut = _choose(text, start, later, fits)
         if cut is None:
             break
+        cut = _not_alone(text, cut, later, fits)
         parts.append(text[start : cut.start])
         start = cut.end
     parts.append(text[start:])
     return parts
+
+
+def _not_alone(text: str, cut: _Cut, cuts: list[_Cut], fits: Callable[[str], bool]) -> _Cut:
+    """`cut`, or an earlier one when `cut` would leave a last line alone in the last part.
+
+    The last line of a reply, after a line break, is often its footer ("0 Main menu.") or
+    a hint: sent alone it means nothing. The part before then ends a sentence (or a word)
+    earlier, and that sentence travels with the last line, when the rest still fits one part.
+    """
+    rest = text[cut.end :]
+    if cut.kind != _LINE or "\n" in rest.strip() or not fits(rest):
+        return cut
+    earlier = [c for c in cuts if c.start < cut.start]
+    for kind in (_SENTENCE, _WORD):
+        for candidate in reversed([c for c in earlier if c.kind <= kind]):
+            if fits(text[candidate.end :]):
+                return candidate
+            break
+    return cut
 
 
 def _choose(text: str, start: int, cuts: list[_Cut], fits: Callable[[str], bool]) -> _Cut | None:

@@ -21,7 +21,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot.channels.checks import all_problems
-from bot.core.runtime import Runtime
+from bot.core.runtime import Runtime, refuse_placeholders
 from bot.flow import FlowError
 from bot.jobs import logs
 from bot.settings import SETTINGS, Settings, check_settings
@@ -115,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         log.warning("%s", warning)
         if "!!!" in warning:
             print(warning, file=sys.stderr)
+    refuse_placeholders(settings)  # production: no TODO staff value reaches people
     runtime = _load_runtime(settings)
     _init_errors(app)
 

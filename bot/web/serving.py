@@ -8,6 +8,8 @@
   anything imports ssl or socket, or the workers run half-patched (gevent's
   MonkeyPatchWarning); so the master patches first, as gevent's and gunicorn's
   documentation ask when modules are loaded before the fork.
+- The master refuses to start, with one plain message and no traceback, when the settings
+  are wrong or (production) a staff value is a placeholder: each worker would fail alike.
 - When a gunicorn worker exits, its live-gauge metric files are removed, as
   prometheus_client's multiprocess mode asks (its counters stay: they are still part of
   the totals).
@@ -38,3 +40,15 @@ def child_exit(server: Any, worker: Any) -> None:
     """A gunicorn worker exited: drop its live gauges (in multiprocess mode only)."""
     if getattr(_values.ValueClass, "_multiprocess", False):
         _multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker: stop on a bad setting or, in production, a placeholder staff value."""
+    from bot.core.runtime import refuse_placeholders
+    from bot.settings import ConfigError, Settings
+
+    try:
+        refuse_placeholders(Settings.from_environ())
+    except ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

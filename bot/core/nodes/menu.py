@@ -12,6 +12,7 @@ from bot.core.turn import Reply, Run
 from bot.flow.model import Option, Target
 from bot.flow.nodes import Menu
 from bot.text.matching import MatchTable, best_match, choice_number
+from bot.text.pricing import segments
 from bot.text.topics import worth_matching
 
 SHORT_REPLY_WORDS = 3
@@ -53,12 +54,21 @@ class MenuRunner(Runner):
         else:
             sorry = engine.text(run, node.retry) or engine.system(run, "not_understood")
             extra = engine.flows.system.get("not_understood_counsellor")
+            counsellor = False
             if worth_matching(text) and not payload:
                 engine.count_question(run, "unmatched")
-                if node.retry is None and extra is not None:
-                    sorry += "\n" + engine.text(run, extra)
-            engine.say(run, sorry)
-            engine.go(run, run.state.flow, node.id)
+                counsellor = node.retry is None and extra is not None
+            # The options again under the apology instead of the menu's own text: asked
+            # again, a menu costs what it cost the first time (bot.channels.costs). The
+            # counsellor line is added where it keeps the reply within its segments.
+            run.state.node = node.id
+            said = len(run.replies)
+            self.show(
+                run, node, prompt=sorry + "\n" + engine.text(run, extra) if counsellor else sorry
+            )
+            if counsellor and segments(run.replies[-1].text) > engine.settings.max_segments:
+                del run.replies[said:]
+                self.show(run, node, prompt=sorry)
 
     def match(
         self, run: Run, node: Menu, text: str, payload: str | None, fuzzy: bool = True
@@ -78,7 +88,7 @@ class MenuRunner(Runner):
         entries = [(o.label, o.synonyms, o) for o in node.options]
         return self.engine.word_table(run, node.id, entries)
 
-    def show(self, run: Run, node: Menu) -> None:
+    def show(self, run: Run, node: Menu, prompt: str | None = None) -> None:
         """Say a menu: its text, numbered options and footer, in the person's language.
 
         A menu whose texts name no variable reads the same every time it is shown in a
@@ -86,13 +96,13 @@ class MenuRunner(Runner):
         most of what the service sends, and building one (translations, numbers, bidi
         marks) was a fifth of the engine's time per message. Its texts are still looked up
         each time: a translator counts the texts it had to send untranslated, and staff
-        translate the most sent first.
+        translate the most sent first. `prompt` replaces the menu's text (asked again).
         """
         engine = self.engine
         st = run.state
         lang = st.lang or engine.settings.default_language
         key = (st.flow or "", node.id, lang)
-        kept = self.shown.get(key)
+        kept = self.shown.get(key) if prompt is None else None
         if kept is not None:
             reply, msgids = kept
             for msgid in msgids:
@@ -110,9 +120,10 @@ class MenuRunner(Runner):
             for o, label in zip(node.options, labels, strict=True)
         )
         said = len(run.replies)
-        engine.say(run, engine.text(run, node.text), lines=lines, options=options, footer=footer)
+        text = engine.text(run, node.text) if prompt is None else prompt
+        engine.say(run, text, lines=lines, options=options, footer=footer)
         texts = [t for t in (node.text, *(o.label for o in node.options)) if t is not None]
         if footer:
             texts.append(engine.flows.system["menu_footer"])
-        if len(run.replies) > said and not any(t.names for t in texts):
+        if len(run.replies) > said and prompt is None and not any(t.names for t in texts):
             self.shown[key] = (run.replies[-1], tuple(t.msgid for t in texts))

@@ -16,7 +16,7 @@ from bot.flow.problems import Collector, did_you_mean
 from bot.flow.yamlpos import YDict, YList
 
 REGISTRY: dict[str, tuple[type[Node], Callable]] = {}
-COMMON_FIELDS = ("id", "type", "note", "source")
+COMMON_FIELDS = ("id", "type", "note", "source", "long")
 SOURCES = ("staff",)
 """Values of a node's `source:`; `staff` marks what staff wrote, not taken from the facts brief."""
 
@@ -149,5 +149,9 @@ def parse_node(flow_id: str, data: YDict, out: Collector) -> Node | None:
     check_fields(data, cls.fields, f"a {kind} node", out)
     if data.get("source") is not None and data.get("source") not in SOURCES:
         out.error(data.at("source"), f'"source:" can only be {", ".join(SOURCES)}')
+    long = str(data.get("long", "false")).strip().lower()  # the YAML reader keeps texts
+    if long not in ("true", "false"):
+        out.error(data.at("long"), f'"long:" is true or false, not "{data.get("long")}"')
     line, col = data.pos
-    return parser(Ctx(flow_id, data, out), {"id": node_id, "line": line, "col": col})
+    base = {"id": node_id, "line": line, "col": col, "long": long == "true"}
+    return parser(Ctx(flow_id, data, out), base)

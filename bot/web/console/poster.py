@@ -23,6 +23,7 @@ import segno
 from markupsafe import Markup, escape
 
 from bot.core.engine import Engine
+from bot.flow.config import is_unfilled
 from bot.settings import Settings
 
 CSS_PATH = Path(__file__).parent / "static" / "console" / "poster.css"
@@ -54,8 +55,8 @@ class Block:
 
 
 def placeholder(value: str) -> bool:
-    """True for a staff value not filled in: empty or still a TODO."""
-    return not value.strip() or "TODO" in value
+    """True for a staff value not filled in: empty, a TODO, or `[its name]` (bot.flow.config)."""
+    return not value.strip() or "TODO" in value or is_unfilled(value.strip())
 
 
 def first_word(engine: Engine, lang: str) -> str:
