@@ -82,3 +82,11 @@ def test_a_service_starts_on_the_last_good_set_and_says_so(flows, capsys):
     assert runtime.last_good
     err = capsys.readouterr().err
     assert "main.yaml:" in err and "starting on the last good flows, saved " in err
+
+
+def test_reload_publishes_the_version_a_process_says_it_serves(flows, redis):
+    result = _run("flows", "reload")
+    assert result.exit_code == 0, result.output
+    version, _ = published.current(redis)
+    assert version == load_runtime(config=Settings.from_environ()).version
+    assert f"published {version}:" in result.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -210,6 +208,7 @@ def reload() -> None:
     import redis
 
     from bot.core.snapshot import Snapshot, changed_files, flow_files
+    from bot.core.snapshot import version as flows_version
     from bot.jobs import queues
     from bot.store import published
     from bot.store.conversations import connect
@@ -233,7 +232,7 @@ def reload() -> None:
                 f"{len(lines)} error(s): nothing published; the service keeps the flows it "
                 "has, and staff are told. Fix them and run `bot flows reload` again."
             )
-        version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        version = flows_version(files)
         snapshot.save(files)
         published.publish(client, version)
     except redis.RedisError as exc:
