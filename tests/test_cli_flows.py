@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -108,3 +109,9 @@ def test_status_lists_each_process_and_fails_when_one_that_looked_serves_another
     assert "host-b:2: 0000000000000000" in result.output
     assert "does NOT serve the published version: 2 error(s) on its disk" in result.output
     assert "1 process(es) do not serve the published version" in result.output
+    _, at = published.current(redis)
+    idle = {"kind": "web", "version": "1" * 16, "loaded": at - 60, "looked": at - 5}
+    redis.hset(keys.flows_serving_key(), "host-b:2", json.dumps(idle))
+    result = _run("flows", "status")
+    assert result.exit_code == 0, result.output
+    assert "has not looked since the publish (it looks before its next request)" in result.output
