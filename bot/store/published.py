@@ -29,6 +29,9 @@ FAILED_TTL = 24 * 3600
 """Seconds the errors of a failed publish stay visible, unless a publish succeeds first."""
 CHECK_EVERY = 1.0
 """Seconds between two looks at the published version in one process."""
+RECORD_EVERY = 10.0
+"""Seconds between two writes of what a process serves, when it did not change (a write
+also goes with each change); the looks in between are one GET."""
 SERVING_TTL = 24 * 3600
 """Seconds a process's line in `bot flows status` outlives its last look (a process looks
 only while it answers requests, /readyz included); renewed by every look."""
@@ -77,7 +80,8 @@ class Serving:
     last_good: bool = False
     """Whether it serves the last good set kept in the var directory (disk broken at start)."""
     looked: float = 0.0
-    """Unix time of its last look at the published version."""
+    """Unix time it last wrote this (at a look, at most RECORD_EVERY s apart while it answers
+    requests, and at each change)."""
 
 
 def record_serving(client: redis_lib.Redis, name: str, serving: Serving) -> None:

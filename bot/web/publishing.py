@@ -9,8 +9,9 @@ are told once per distinct set of errors (bot.jobs.flow_alerts), and `/readyz` s
 (`status_lines`) while still answering 200: the service answers from the set it has.
 
 The look happens before the request is answered, so an idle process answers its next
-request with the published flows. With each look the process writes the version it serves
-(bot.store.published.Serving) for `bot flows status`, in the same round trip; `/readyz`
+request with the published flows. With its looks the process writes the version it serves
+(bot.store.published.Serving) for `bot flows status`, in the same round trip (every
+RECORD_EVERY seconds, and at once when it changed); `/readyz`
 names the version served and the one published, and says why when they differ.
 """
 
@@ -101,6 +102,7 @@ class Looker:
         self.name = name or published.process_name()
         self.watch = published.Watch()
         self.serving = self._serving(time.time())
+        self.recorded = 0.0
 
     def _serving(self, loaded: float) -> published.Serving:
         runtime = self.runtime
@@ -110,8 +112,10 @@ class Looker:
 
     def start(self) -> None:
         """The first look: remember the published version, tell what this process serves."""
+        now = time.monotonic()
         try:
-            self.watch.changed(self.client, time.monotonic(), self.name, self.serving)
+            self.watch.changed(self.client, now, self.name, self.serving)
+            self.recorded = now
         except redis.RedisError:
             self.watch.seen = None
 
@@ -120,10 +124,15 @@ class Looker:
         now = time.monotonic()
         if not self.watch.due(now):
             return
+        record = now - self.recorded >= published.RECORD_EVERY
         try:
-            changed = self.watch.changed(self.client, now, self.name, self.serving)
+            changed = self.watch.changed(
+                self.client, now, self.name, self.serving if record else None
+            )
         except redis.RedisError:
             return
+        if record:
+            self.recorded = now
         if changed:
             self.reload()
 
