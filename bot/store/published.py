@@ -4,7 +4,7 @@
 version here; each web process looks at most once a second (`Watch.due`) and reloads from
 its disk when the version changed, again only if the set validates there. A publish that
 fails leaves its errors here for `/readyz` of every process, and each distinct set of
-errors is told to staff once (`first_alert`). With each look a process also writes the
+errors is told to staff once (`first_alert`). With its looks a process also writes the
 version it serves (`Serving`, one field per process in one hash), which `bot flows status`
 lists. Nothing here names a person: a process is named by its host name and pid.
 """
@@ -86,11 +86,15 @@ class Serving:
 
 def record_serving(client: redis_lib.Redis, name: str, serving: Serving) -> None:
     """Write what process `name` serves (its look time is now)."""
-    serving.looked = time.time()
     pipe = client.pipeline(transaction=False)
+    _write_serving(pipe, name, serving)
+    pipe.execute()
+
+
+def _write_serving(pipe, name: str, serving: Serving) -> None:
+    serving.looked = time.time()
     pipe.hset(keys.flows_serving_key(), name, json.dumps(asdict(serving)))
     pipe.expire(keys.flows_serving_key(), SERVING_TTL)
-    pipe.execute()
 
 
 def processes(client: redis_lib.Redis, now: float | None = None) -> dict[str, Serving]:
@@ -147,7 +151,9 @@ class Watch:
         """Whether it is time to look again."""
         return now - self.checked >= CHECK_EVERY
 
-    def changed(self, client: redis_lib.Redis, now: float, name: str = "", serving=None) -> bool:
+    def changed(
+        self, client: redis_lib.Redis, now: float, name: str = "", serving: Serving | None = None
+    ) -> bool:
         """Look at the published version; True when it differs from the one seen before.
 
         The first look only remembers the version: the process loaded its flows at start.
@@ -158,11 +164,9 @@ class Watch:
         if serving is None:
             raw = client.get(keys.flows_published_key())
         else:
-            serving.looked = time.time()
             pipe = client.pipeline(transaction=False)
             pipe.get(keys.flows_published_key())
-            pipe.hset(keys.flows_serving_key(), name, json.dumps(asdict(serving)))
-            pipe.expire(keys.flows_serving_key(), SERVING_TTL)
+            _write_serving(pipe, name, serving)
             raw = pipe.execute()[0]
         value = raw.decode() if isinstance(raw, bytes) else raw
         first = self.seen is None

@@ -11,8 +11,8 @@ are told once per distinct set of errors (bot.jobs.flow_alerts), and `/readyz` s
 The look happens before the request is answered, so an idle process answers its next
 request with the published flows. With its looks the process writes the version it serves
 (bot.store.published.Serving) for `bot flows status`, in the same round trip (every
-RECORD_EVERY seconds, and at once when it changed); `/readyz`
-names the version served and the one published, and says why when they differ.
+RECORD_EVERY seconds, and at once when it changed); `/readyz` names the version served and
+the one published, and says why when they differ.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class Looker:
         try:
             published.record_serving(self.client, self.name, self.serving)
         except redis.RedisError:
-            pass  # told at the next look
+            pass  # written again within RECORD_EVERY s
 
 
 def init_app(app: Flask, runtime: Runtime, client: redis.Redis) -> None:
@@ -161,7 +161,6 @@ def init_app(app: Flask, runtime: Runtime, client: redis.Redis) -> None:
     looker = Looker(runtime, client)
     looker.start()
     report(runtime, client)
-    app.extensions["bot_flows_looker"] = looker
 
     @app.before_request
     def _published_flows() -> None:
