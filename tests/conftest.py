@@ -93,6 +93,14 @@ def client(app):
     return app.test_client()
 
 
+def stored_nothing(client) -> bool:
+    """No key in Redis but what each web process writes about itself at start (the flows
+    version it serves, bot.store.published): a refused request stored nothing."""
+    from bot.store import keys
+
+    return {k.decode() for k in client.keys("*")} <= {keys.flows_serving_key()}
+
+
 def concurrently(target, args: list) -> list:
     """Run `target(arg)` for every arg, all at once in threads; return what they returned.
 

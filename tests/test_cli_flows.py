@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_reload_publishes_flows_that_validate_and_says_what_changed(flows, redis
     main = flows / "main.yaml"
     main.write_text(main.read_text().replace("Service test flow.", "Edited."))
     second = _run("flows", "reload")
-    assert ": main.yaml; the service loads it within a second." in second.output
+    assert ": main.yaml; the service loads it within a second" in second.output
     assert redis.get(keys.flows_published_key()) != version
 
 
@@ -82,3 +83,35 @@ def test_a_service_starts_on_the_last_good_set_and_says_so(flows, capsys):
     assert runtime.last_good
     err = capsys.readouterr().err
     assert "main.yaml:" in err and "starting on the last good flows, saved " in err
+
+
+def test_reload_publishes_the_version_a_process_says_it_serves(flows, redis):
+    result = _run("flows", "reload")
+    assert result.exit_code == 0, result.output
+    version, _ = published.current(redis)
+    assert version == load_runtime(config=Settings.from_environ()).version
+    assert f"published {version}:" in result.output
+
+
+def test_status_lists_each_process_and_fails_when_one_that_looked_serves_another(flows, redis):
+    assert "published: none yet" in _run("flows", "status").output
+    _run("flows", "reload")
+    version, _ = published.current(redis)
+    published.record_serving(redis, "host-a:1", published.Serving("web", version, 1.0))
+    result = _run("flows", "status")
+    assert result.exit_code == 0, result.output
+    assert f"web host-a:1: {version}," in result.output
+    assert "serves the published version" in result.output
+    assert "workers: 0 running; they hold no flows" in result.output
+    published.record_serving(redis, "host-b:2", published.Serving("web", "0" * 16, 1.0, 2))
+    result = _run("flows", "status")
+    assert result.exit_code == 1
+    assert "host-b:2: 0000000000000000" in result.output
+    assert "does NOT serve the published version: 2 error(s) on its disk" in result.output
+    assert "1 process(es) do not serve the published version" in result.output
+    _, at = published.current(redis)
+    idle = {"kind": "web", "version": "1" * 16, "loaded": at - 60, "looked": at - 5}
+    redis.hset(keys.flows_serving_key(), "host-b:2", json.dumps(idle))
+    result = _run("flows", "status")
+    assert result.exit_code == 0, result.output
+    assert "has not looked since the publish (it looks before its next request)" in result.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import SENDER
+from conftest import SENDER, stored_nothing
 from twilio import request_validator
 
 from bot.web.webhook import MAX_BODY_BYTES, MAX_FORM_FIELDS
@@ -33,7 +33,7 @@ def test_a_body_over_the_limit_is_413(twilio, redis, path):
     response = twilio.post(path, params)
     assert response.status_code == 413
     assert response.mimetype == "text/plain"
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_a_large_unsigned_body_is_refused_before_it_is_read(client):
@@ -56,7 +56,7 @@ def test_too_many_form_fields_is_413(twilio, redis, path):
     response = twilio.post(path, params)
     assert response.status_code == 413
     assert "form fields" in response.get_data(as_text=True)
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_too_many_multipart_parts_is_413(client):
@@ -87,7 +87,7 @@ def test_a_missing_or_bad_signature_is_403(twilio, redis, path, signature):
     response = twilio.post(path, params_for(twilio, path), signature=signature)
     assert response.status_code == 403
     assert response.mimetype == "text/plain"
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_a_signature_for_other_parameters_is_403(twilio, redis):
@@ -95,13 +95,13 @@ def test_a_signature_for_other_parameters_is_403(twilio, redis):
     signature = twilio.sign("https://bot.example.org/webhooks/twilio", params)
     params["Body"] = "changed on the way"
     assert twilio.post(ROUTES[0], params, signature=signature).status_code == 403
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_a_json_body_is_403(client, redis):
     response = client.post(ROUTES[0], json={"From": SENDER, "Body": "hi"})
     assert response.status_code == 403
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_signatures_are_compared_in_constant_time(twilio, monkeypatch):

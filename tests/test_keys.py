@@ -73,3 +73,10 @@ def test_console_keys_literally():
     assert keys.turn_stats_key("2024-05-01") == "bot:stats:turns:2024-05-01"
     assert keys.draft_flow_key("d1") == "bot:console:draft:d1"
     assert keys.draft_state_key("d1") == "bot:console:draft-state:d1"
+
+
+def test_flows_keys_literally():
+    assert keys.flows_published_key() == "bot:flows:published"
+    assert keys.flows_failed_key() == "bot:flows:failed"
+    assert keys.flows_alert_key("0123abcd") == "bot:flows:alert:0123abcd"
+    assert keys.flows_serving_key() == "bot:flows:serving"

@@ -30,3 +30,31 @@ def test_a_watch_sees_a_new_version_once_and_looks_at_most_every_second(redis):
     assert watch.due(101.0)
     assert watch.changed(redis, 101.0)
     assert not watch.changed(redis, 102.0)
+
+
+def test_the_published_version_and_when_are_read_back(redis):
+    assert published.current(redis) == ("", 0.0)
+    published.publish(redis, "0123456789abcdef")
+    version, at = published.current(redis)
+    assert version == "0123456789abcdef" and at > 0
+    assert published.version_of(b"abc:12.5") == ("abc", 12.5)
+    assert published.version_of("abc") == ("abc", 0.0)
+
+
+def test_each_process_tells_what_it_serves_and_silent_ones_are_dropped(redis):
+    published.record_serving(redis, "host-a:11", published.Serving("web", "v1", 10.0))
+    published.record_serving(redis, "host-b:12", published.Serving("web", "v2", 20.0, 3))
+    found = published.processes(redis)
+    assert list(found) == ["host-a:11", "host-b:12"]
+    assert found["host-b:12"].version == "v2" and found["host-b:12"].refused == 3
+    assert 0 < redis.ttl(keys.flows_serving_key()) <= published.SERVING_TTL
+    later = found["host-a:11"].looked + published.SERVING_TTL + 1
+    assert published.processes(redis, now=later) == {}
+    assert not redis.exists(keys.flows_serving_key())
+
+
+def test_a_look_can_tell_what_the_process_serves_in_the_same_round_trip(redis):
+    watch = published.Watch()
+    serving = published.Serving("web", "v1", 1.0)
+    assert not watch.changed(redis, 100.0, "host-a:11", serving)
+    assert published.processes(redis)["host-a:11"].version == "v1"

@@ -88,3 +88,34 @@ def test_serving_says_which_set_answers(make_app):
     app = make_app()
     runtime = app.extensions["bot"].runtime
     assert publishing.serving(runtime) == "the flows on disk"
+
+
+def test_readyz_names_the_version_served_and_published_and_why_they_differ(
+    make_app, flows, redis, monkeypatch
+):
+    monkeypatch.setattr(published, "CHECK_EVERY", 0.0)
+    app = make_app(BOT_FLOWS_DIR=str(flows))
+    client = app.test_client()
+    runtime = app.extensions["bot"].runtime
+    served = runtime.version
+    assert len(served) == 16
+    published.publish(redis, served)
+    body = client.get("/readyz").get_data(as_text=True)
+    assert f"flows: serving version {served}, published version {served}\n" in body
+    assert "does not serve" not in body
+    [mine] = published.processes(redis).values()
+    assert (mine.kind, mine.version, mine.refused) == ("web", served, 0)
+    published.publish(redis, "f" * 16)  # published from a host whose files differ
+    body = client.get("/readyz").get_data(as_text=True)
+    assert f"serving version {served}, published version {'f' * 16}" in body
+    assert "the flows on this host's disk differ from those published" in body
+    with (flows / "main.yaml").open("a") as out:
+        out.write(BROKEN)
+    published.publish(redis, "e" * 16)
+    body = client.get("/readyz").get_data(as_text=True)
+    assert "does not serve the published version: the flows on this host's disk have errors" in (
+        body
+    )
+    assert runtime.version == served
+    [mine] = published.processes(redis).values()
+    assert mine.version == served and mine.refused == 1

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 import redis as redis_lib
-from conftest import PUBLIC_URL, SENDER, TEST_SECRET, TwilioHelper, concurrently
+from conftest import PUBLIC_URL, SENDER, TEST_SECRET, TwilioHelper, concurrently, stored_nothing
 from redis.connection import AbstractConnection
 
 from bot.core.engine import MAX_INBOUND_CHARS
@@ -43,7 +43,7 @@ def test_missing_or_bad_signature_is_refused(twilio, redis, signature):
     response = twilio.sms("hi", signature=signature)
     assert response.status_code == 403
     assert "X-Twilio-Signature" in response.get_data(as_text=True)
-    assert redis.dbsize() == 0
+    assert stored_nothing(redis)
 
 
 def test_signature_with_another_token_is_refused(client):

@@ -1,9 +1,8 @@
-"""`bot flows validate`, `test` and `costs` check flows without any server; `reload` publishes."""
+"""`bot flows validate`, `test` and `costs` check flows without any server; `reload` publishes,
+`status` shows which version every process of the service serves."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -210,9 +209,9 @@ def reload() -> None:
     import redis
 
     from bot.core.snapshot import Snapshot, changed_files, flow_files
+    from bot.core.snapshot import version as flows_version
     from bot.jobs import queues
     from bot.store import published
-    from bot.store.conversations import connect
 
     config = settings()
     snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
@@ -220,7 +219,7 @@ def reload() -> None:
     before = flow_files(before_dir) if before_dir else {}
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
-    client = connect(config.redis_url, timeout=max(config.redis_timeout, 2.0))
+    client = _redis(config)
     try:
         if flowset is None:
             lines = [str(p) for p in problems if p.severity == ERROR]
@@ -233,7 +232,7 @@ def reload() -> None:
                 f"{len(lines)} error(s): nothing published; the service keeps the flows it "
                 "has, and staff are told. Fix them and run `bot flows reload` again."
             )
-        version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        version = flows_version(files)
         snapshot.save(files)
         published.publish(client, version)
     except redis.RedisError as exc:
@@ -242,7 +241,84 @@ def reload() -> None:
         ) from None
     changed = changed_files(before, files)
     what = ", ".join(changed) if changed else "no file changed since the last publish"
-    click.echo(f"published {version}: {what}; the service loads it within a second.")
+    click.echo(
+        f"published {version}: {what}; the service loads it within a second "
+        "(`bot flows status` lists what each process serves)."
+    )
+
+
+def _redis(config):
+    """A client on the service's Redis (through Sentinel when set), patient enough for a CLI."""
+    import dataclasses
+
+    from bot.store.connections import web_client
+
+    return web_client(dataclasses.replace(config, redis_timeout=max(config.redis_timeout, 2.0)))
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+@flows.command()
+def status() -> None:
+    """Which flows version each web process serves, against the one last published.
+
+    Exit 1 when a process that looked after the last publish serves another version (its
+    disk has errors, or other files than the host that published): /readyz on that
+    process says which. A process that has not looked since (idle) looks before it answers.
+    """
+    import time
+
+    import redis
+
+    from bot.store import published
+
+    config = settings()
+    client = _redis(config)
+    try:
+        version, at = published.current(client)
+        found = published.processes(client)
+        workers = _workers(config)
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"Redis is unreachable ({type(exc).__name__}): no status to show"
+        ) from None
+    now = time.time()
+    click.echo(f"published: {version} ({_ago(now - at)})" if version else "published: none yet")
+    behind = 0
+    for name, serving in found.items():
+        if not version or serving.version == version:
+            state = "serves the published version"
+        elif serving.looked < at:
+            state = "has not looked since the publish (it looks before its next request)"
+        else:
+            behind += 1
+            why = f"{serving.refused} error(s) on its disk" if serving.refused else "other files"
+            state = f"does NOT serve the published version: {why}"
+        if serving.last_good:
+            state += "; serving the last good set"
+        click.echo(
+            f"{serving.kind} {name}: {serving.version}, loaded {_ago(now - serving.loaded)}, "
+            f"looked {_ago(now - serving.looked)}: {state}"
+        )
+    if not found:
+        click.echo("no web process has told its version (none answered a request yet)")
+    click.echo(
+        f"workers: {workers} running; they hold no flows (the texts they send, replies and "
+        "reminders, were written by a web process at the person's turn)"
+    )
+    if behind:
+        raise click.ClickException(f"{behind} process(es) do not serve the published version")
+
+
+def _workers(config) -> int:
+    """How many RQ workers run (on the queue Redis)."""
+    from rq import Worker
+
+    from bot.store.connections import worker_client
+
+    return Worker.count(connection=worker_client(config))
 
 
 @flows.command()

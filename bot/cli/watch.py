@@ -10,8 +10,6 @@ as `file:line:col` and says that the service keeps the flows it has.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from pathlib import Path
 
@@ -58,6 +56,7 @@ def compile_catalogs(paths: list[str]) -> list[str]:
 def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     """Validate the flows on disk and publish them if they validate: (errors, changed files)."""
     from bot.core.snapshot import Snapshot, changed_files, flow_files
+    from bot.core.snapshot import version as flows_version
     from bot.flow import read_flows
     from bot.flow.problems import ERROR
     from bot.store import published
@@ -74,7 +73,7 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
         published.record_failure(client, [str(p) for p in errors])  # for /readyz
         return [p.render() for p in errors], []
     snapshot.save(files)
-    version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+    version = flows_version(files)
     published.publish(client, version)
     return [], changed_files(before, files) if before is not None else []
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.engine import Engine
-from bot.core.snapshot import Snapshot, changed_files, flow_files
+from bot.core.snapshot import Snapshot, changed_files, flow_files, version
 from bot.flow import FlowError, FlowSet, Problem, read_flows
 from bot.flow.config import is_unfilled
 from bot.flow.loader import SERVICE_VALUES, STAFF_FILE
@@ -174,6 +174,11 @@ class Runtime:
             if self.snapshot is not None:
                 _keep(self.snapshot, self.flows_dir, files)
             return problems
+
+    @property
+    def version(self) -> str:
+        """The version of the set being served (bot.core.snapshot.version of its files)."""
+        return version(self.files)
 
     def changes(self) -> list[str]:
         """The flow files on disk that differ from the set being served."""

@@ -112,6 +112,12 @@ def flow_files(flows_dir: str | Path) -> dict[str, str]:
     return files
 
 
+def version(files: dict[str, str]) -> str:
+    """The flows version of a set of files: what `bot flows reload` publishes and each
+    process says it serves (a digest of the texts, 16 hex digits; no path in it)."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """Names of the files added, removed or edited between two sets, for "what changed"."""
     names = sorted(set(before) | set(after))

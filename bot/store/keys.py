@@ -151,6 +151,13 @@ def flows_alert_key(digest: str) -> str:
     return f"{PREFIX}flows:alert:{digest}"
 
 
+def flows_serving_key() -> str:
+    """Hash: process name (host:pid) -> the flows version it serves, as JSON (no personal
+    data); read by `bot flows status`. TTL `bot.store.published.SERVING_TTL`, renewed by
+    every write; fields of processes not heard from in that long are dropped when read."""
+    return f"{PREFIX}flows:serving"
+
+
 # --- the staff console (bot/web/console) ----------------------------------------------
 
 
