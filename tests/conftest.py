@@ -256,8 +256,23 @@ def run_jobs(redis):
 
     from bot.jobs.queues import QUEUES
 
+    class Prompt:
+        """Exits at once: rq 3.0's pub/sub thread could hold a burst worker's exit for 60 s,
+        past the 60 s its jobs' results are kept (bot.cli.service's worker has the same fix)."""
+
+        def unsubscribe(self) -> None:
+            if self.pubsub_thread:
+                self.pubsub_thread.stop(timeout=0)
+            super().unsubscribe()
+
+    class PromptSimpleWorker(Prompt, SimpleWorker):
+        pass
+
+    class PromptWorker(Prompt, Worker):
+        pass
+
     def run(forking: bool = False) -> bool:
-        cls = Worker if forking else SimpleWorker
+        cls = PromptWorker if forking else PromptSimpleWorker
         queues = [Queue(name, connection=redis) for name in QUEUES]
         worker = cls(queues, connection=redis, log_job_description=False)
         return worker.work(burst=True, with_scheduler=True)
