@@ -437,7 +437,8 @@ class Settings:
         "",
         str,
         "",
-        "Password of the Redis servers found through Sentinel (REDIS_URL carries its own).",
+        "Password of the Redis servers found through Sentinel or of the Cluster nodes "
+        "(REDIS_URL carries its own).",
     )
     redis_sentinel_password: str = _setting(
         "REDIS_SENTINEL_PASSWORD",

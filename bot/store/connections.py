@@ -22,6 +22,8 @@ and sets one above that wait.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
@@ -31,6 +33,7 @@ from redis.sentinel import Sentinel
 from bot.settings import Settings
 from bot.store.cluster import ClusterConversationStore
 from bot.store.conversations import ConversationStore, connect
+from bot.store.wire import Wire, queued_commands
 
 SENTINEL_TIMEOUT = 1.0
 """Seconds to wait for one Sentinel before asking the next."""
@@ -111,6 +114,24 @@ def worker_client(settings: Settings) -> redis.Redis:
             settings.redis_sentinel_master, redis_class=redis.Redis
         )
     return redis.Redis.from_url(settings.redis_url)
+
+
+def transaction_runner(client: redis.Redis) -> Callable[[redis.client.Pipeline], list]:
+    """Run what was written into a redis-py pipeline as one MULTI/EXEC on `client`, one write.
+
+    What ConversationStore.transaction_of does on the state Redis, for the queue Redis: the
+    webhook queues the later parts of a reply this way (bot.store.wire.Wire.transaction).
+    The connection goes back to the idle list at once (gevent's greenlets do not keep it).
+    """
+    wire = Wire(client)
+
+    def run(pipe: redis.client.Pipeline) -> list:
+        try:
+            return wire.transaction(queued_commands(pipe))
+        finally:
+            wire.release()
+
+    return run
 
 
 def conversation_store(client: redis.Redis, settings: Settings) -> ConversationStore:
