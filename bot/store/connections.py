@@ -96,6 +96,12 @@ def worker_state_client(settings: Settings) -> redis.Redis | None:
     when they share it (the jobs then use the connection RQ gives them)."""
     if not settings.redis_queue_url:
         return None
+    return state_client(settings)
+
+
+def state_client(settings: Settings) -> redis.Redis:
+    """A patient client of the state Redis (no read timeout): for the worker's jobs and the
+    command-line tools (`bot callbacks`, `bot staff`); the Cluster's or the Sentinels' too."""
     if settings.redis_cluster_nodes:
         return _cluster(settings, None)  # type: ignore[return-value]
     if settings.redis_sentinels:
