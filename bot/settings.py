@@ -26,6 +26,10 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 """The folder of this checkout: the default home of flows/, locales/, var/ and the Procfile."""
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+"""REDIS_URL's default: a REDIS_URL other than this one was set on purpose."""
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or unusable; the message says which and how to fix it."""
 
@@ -117,7 +121,7 @@ class Settings:
 
     redis_url: str = _setting(
         "REDIS_URL",
-        "redis://127.0.0.1:6379/0",
+        DEFAULT_REDIS_URL,
         str,
         "URL",
         "Redis (6.0.6 or newer) for conversation state and jobs. "
@@ -433,7 +437,8 @@ class Settings:
         "",
         str,
         "",
-        "Password of the Redis servers found through Sentinel (REDIS_URL carries its own).",
+        "Password of the Redis servers found through Sentinel or of the Cluster nodes "
+        "(REDIS_URL carries its own).",
     )
     redis_sentinel_password: str = _setting(
         "REDIS_SENTINEL_PASSWORD",
@@ -448,6 +453,25 @@ class Settings:
         _flag,
         "",
         "Talk TLS to the Sentinels and the servers they name, as a rediss:// URL does.",
+    )
+
+    redis_queue_url: str = _setting(
+        "REDIS_QUEUE_URL",
+        "",
+        str,
+        "URL",
+        "A Redis of its own for RQ's queues, jobs, scheduler and workers (e.g. "
+        "redis://queue-host:6379/0); conversation state, limits and staff stay on REDIS_URL, "
+        "REDIS_SENTINELS or REDIS_CLUSTER_NODES. Unset: the queues live on the state Redis.",
+    )
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = _setting(
+        "REDIS_CLUSTER_NODES",
+        "",
+        _host_ports,
+        "host:port,...",
+        "Some nodes of a Redis Cluster (e.g. n1:6379,n2:6379,n3:6379) for conversation "
+        "state, instead of REDIS_URL or REDIS_SENTINELS; needs REDIS_QUEUE_URL (RQ does not "
+        "run on a Cluster). Costs one round trip more per message (bot.store.cluster).",
     )
 
     @classmethod
@@ -620,6 +644,25 @@ def service_values(settings: Settings) -> dict[str, str]:
 
 def check_redis_topology(settings: Settings) -> None:
     """Refuse Redis settings that cannot work together (ConfigError says how to fix them)."""
+    if settings.redis_cluster_nodes:
+        if settings.redis_sentinels:
+            raise ConfigError(
+                "REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: conversation state goes "
+                "on one of them. Unset REDIS_SENTINELS to keep state on the Cluster (a Cluster "
+                "fails over by itself), or unset REDIS_CLUSTER_NODES."
+            )
+        if settings.redis_url != DEFAULT_REDIS_URL:
+            raise ConfigError(
+                "REDIS_CLUSTER_NODES and REDIS_URL are both set: conversation state goes on "
+                "one of them. Unset REDIS_URL to keep state on the Cluster (the queues go on "
+                "REDIS_QUEUE_URL), or unset REDIS_CLUSTER_NODES."
+            )
+        if not settings.redis_queue_url:
+            raise ConfigError(
+                "REDIS_CLUSTER_NODES needs REDIS_QUEUE_URL: RQ's queues and jobs cannot live "
+                "on a Redis Cluster (rq/rq#1048). Set REDIS_QUEUE_URL to a plain Redis "
+                "(e.g. redis://queue-host:6379/0) for the queues."
+            )
     if bool(settings.redis_sentinels) != bool(settings.redis_sentinel_master):
         raise ConfigError(
             "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: set both (the Sentinels' "

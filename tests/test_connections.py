@@ -88,3 +88,49 @@ def _wait(predicate, timeout: float):
             pass
         time.sleep(0.2)
     return False, time.monotonic() - start
+
+
+def test_cluster_and_queue_settings_are_checked():
+    """REDIS_CLUSTER_NODES needs REDIS_QUEUE_URL (RQ does not run on a Cluster) and excludes
+    REDIS_URL and REDIS_SENTINELS; each refusal says how to fix it."""
+    queue = "redis://127.0.0.1:6380/0"
+    settings = _settings(REDIS_CLUSTER_NODES="n1:7000,n2:7001", REDIS_QUEUE_URL=queue)
+    assert settings.redis_cluster_nodes == (("n1", 7000), ("n2", 7001))
+    check_settings(settings)
+    assert connections.describe(settings) == (
+        "Redis Cluster via n1:7000,n2:7001; queues on Redis at redis://127.0.0.1:6380/0"
+    )
+    with pytest.raises(ConfigError, match=r"needs REDIS_QUEUE_URL.*Set REDIS_QUEUE_URL"):
+        check_settings(_settings(REDIS_CLUSTER_NODES="n1:7000"))
+    with pytest.raises(ConfigError, match=r"REDIS_URL are both set.*Unset REDIS_URL"):
+        check_settings(
+            _settings(REDIS_CLUSTER_NODES="n1:7000", REDIS_QUEUE_URL=queue, REDIS_URL=queue)
+        )
+    both = {"REDIS_SENTINELS": "s1:26379", "REDIS_SENTINEL_MASTER": "bot"}
+    with pytest.raises(ConfigError, match=r"REDIS_SENTINELS are both set.*Unset REDIS_SENTINELS"):
+        check_settings(_settings(REDIS_CLUSTER_NODES="n1:7000", REDIS_QUEUE_URL=queue, **both))
+    with pytest.raises(ConfigError, match="REDIS_CLUSTER_NODES: 'n1' is not host:port"):
+        _settings(REDIS_CLUSTER_NODES="n1")
+
+
+def test_a_queue_redis_of_its_own_takes_the_jobs(redis_url):
+    """With REDIS_QUEUE_URL the web's queue client and the worker's RQ client are that Redis;
+    the worker's jobs get a state client of the state Redis; without it, no second client."""
+    import redis as redis_lib
+
+    plain = _settings(REDIS_URL=redis_url)
+    assert connections.queue_client(plain) is None
+    assert connections.worker_state_client(plain) is None
+    split = _settings(REDIS_URL=redis_url, REDIS_QUEUE_URL=redis_url.rsplit("/", 1)[0] + "/3")
+    queue = connections.queue_client(split)
+    assert queue.connection_pool.connection_kwargs["db"] == 3
+    assert connections.worker_client(split).connection_pool.connection_kwargs["db"] == 3
+    state = connections.worker_state_client(split)
+    assert isinstance(state, redis_lib.Redis)
+    assert state.connection_pool.connection_kwargs["db"] != 3
+    pipe = queue.pipeline()
+    pipe.set("bot:test:queue", "1")
+    pipe.expire("bot:test:queue", 10)
+    assert connections.transaction_runner(queue)(pipe) == [b"OK", 1]
+    assert queue.get("bot:test:queue") == b"1"
+    queue.delete("bot:test:queue")

@@ -14,11 +14,10 @@ from bot.jobs.callbacks import Request
 
 
 def _redis():
-    import redis
-
     from bot.cli.common import settings
+    from bot.store.connections import state_client
 
-    return redis.Redis.from_url(settings().redis_url)
+    return state_client(settings())  # REDIS_URL, the Sentinels' master or the Cluster
 
 
 def _when(seconds: int) -> str:

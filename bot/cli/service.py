@@ -8,7 +8,9 @@ supervisor (bot.cli.supervisor: restarts what dies, stops in order, dies with `b
 and says where the service listens.
 
 `bot worker` survives an outage of Redis: it waits for Redis, then starts again, after
-clearing what a dead worker left behind (bot.jobs.recovery).
+clearing what a dead worker left behind (bot.jobs.recovery). It holds two clients when
+REDIS_QUEUE_URL is set: RQ's on the queue Redis, its jobs' on the state Redis (a Cluster's
+with REDIS_CLUSTER_NODES), bot.store.connections.
 """
 
 from __future__ import annotations
@@ -157,12 +159,21 @@ def run() -> None:
     from honcho.environ import parse_procfile
 
     from bot.cli.supervisor import Command, Program, Redis, Supervisor
+    from bot.settings import ConfigError, check_redis_topology
 
     environ = environment()
     config = settings()
+    try:
+        check_redis_topology(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     production = config.production
     extra: dict[str, str] = {}
-    own_redis = bool(environ.get("REDIS_URL") or config.redis_sentinels)
+    # State on REDIS_URL, Sentinel or a Cluster: no embedded Redis. REDIS_QUEUE_URL only
+    # moves the queues; without one of those the embedded Redis still holds the state.
+    own_redis = bool(
+        environ.get("REDIS_URL") or config.redis_sentinels or config.redis_cluster_nodes
+    )
     if production:
         needed = (*(() if own_redis else ("REDIS_URL",)), *DEV_SECRETS)
         missing = [n for n in needed if not environ.get(n)]
@@ -189,7 +200,11 @@ def run() -> None:
         except EmbeddedRedisError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir}")
-    check_persistence(extra.get("REDIS_URL") or environ["REDIS_URL"])
+    if not (config.redis_sentinels or config.redis_cluster_nodes):
+        check_persistence(extra.get("REDIS_URL") or environ["REDIS_URL"])
+    if config.redis_queue_url:
+        click.echo("Queues on REDIS_QUEUE_URL; conversation state apart from them.")
+        check_persistence(config.redis_queue_url)
     extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_folder(config))
     bin_dir = str(Path(sys.executable).parent)
     children = {
@@ -199,7 +214,7 @@ def run() -> None:
         "PYTHONUNBUFFERED": "1",
         "PATH": bin_dir + os.pathsep + environ.get("PATH", ""),
     }
-    if not production:  # a save in flows/ or locales/ is live within 2 s
+    if not production and not config.redis_cluster_nodes:  # a save is live within 2 s
         from bot.cli import watch
 
         watch.start(config, children.get("REDIS_URL") or config.redis_url)
@@ -289,9 +304,12 @@ def run_worker(
     queues: tuple[str, ...] | None = None,
     burst: bool = False,
     config: Settings | None = None,
+    state=None,
 ) -> bool:
     """An RQ worker with the scheduler on `queues` (bot.jobs.queues.QUEUES); whether it ran a job.
 
+    `connection` is RQ's Redis (the queue Redis); `state` the state Redis of its jobs when
+    that is another (REDIS_QUEUE_URL), else they use `connection`.
     Its jobs get `config` (default: the environment's settings). Job descriptions (a function
     call with its arguments) are never logged: arguments may hold a number. Failed jobs keep
     their arguments for bot.jobs.queues.FAILURE_TTL only. Before it starts it clears what a
@@ -307,8 +325,8 @@ def run_worker(
     from bot.jobs import recovery, tasks
     from bot.jobs.queues import QUEUES
 
-    if config is not None:
-        tasks.configure(config)
+    if config is not None or state is not None:
+        tasks.configure(config or Settings.from_environ(), state)
     log = logging.getLogger("bot.worker")
     names = tuple(queues or QUEUES)
     gone: list[str] = []
@@ -357,12 +375,18 @@ def run_worker(
 def worker(burst: bool) -> None:
     """Run the background worker (RQ, with its scheduler) on REDIS_URL."""
     from bot.jobs import logs, metrics
-    from bot.store.connections import worker_client
+    from bot.settings import ConfigError, check_redis_topology
+    from bot.store.connections import worker_client, worker_state_client
     from bot.web.redaction import install
 
     config = settings()
     refuse_placeholders(config)
+    try:
+        check_redis_topology(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     logs.configure(config.log_format)  # RQ then logs through these, numbers redacted
     install()
     metrics.share_files_with_work_horses()
-    run_worker(worker_client(config), burst=burst, config=config)
+    state = worker_state_client(config)
+    run_worker(worker_client(config), burst=burst, config=config, state=state)

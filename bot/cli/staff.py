@@ -18,10 +18,10 @@ def _staff():
     import redis
 
     from bot.cli.common import settings
+    from bot.store.connections import state_client
     from bot.store.staff import Staff
 
-    url = settings().redis_url
-    client = redis.Redis.from_url(url)
+    client = state_client(settings())  # REDIS_URL, the Sentinels' master or the Cluster
     try:
         client.ping()
     except redis.RedisError as exc:

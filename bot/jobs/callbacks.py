@@ -37,6 +37,7 @@ from babel import Locale, UnknownLocaleError
 
 from bot.settings import Settings
 from bot.store import keys
+from bot.store.cluster import clustered
 from bot.store.wire import decoded
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,8 @@ def open_request(
         expires=created + ttl,
     )
     index = keys.callbacks_index_key()
-    pipe = client.pipeline(transaction=True)
+    # One transaction, except on a Cluster: the request and the index are in two slots.
+    pipe = client.pipeline(transaction=not clustered(client))
     pipe.delete(name)
     pipe.hset(name, mapping=request.to_fields())
     pipe.expire(name, ttl)
@@ -282,7 +284,7 @@ def _claim_step(client: redis_lib.Redis, request_id: str, staff: str, step: str)
 
 def forget(client: redis_lib.Redis, pseudonym: str) -> None:
     """Delete the person's request, if any (FORGET, or closed by staff)."""
-    pipe = client.pipeline(transaction=True)
+    pipe = client.pipeline(transaction=not clustered(client))  # two slots on a Cluster
     pipe.delete(keys.callback_key(pseudonym))
     pipe.zrem(keys.callbacks_index_key(), pseudonym)
     pipe.execute()

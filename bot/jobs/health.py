@@ -1,7 +1,8 @@
 """How the background side is doing, for the console's health page: workers, queues, jobs.
 
 Reads RQ's own records (worker heartbeats, queue lengths, scheduled and failed registries)
-and Redis's persistence setting; never a job's arguments, which may carry a number.
+on the queue Redis, and the persistence setting of the state Redis and, when it is another
+(REDIS_QUEUE_URL), of the queue Redis; never a job's arguments, which may carry a number.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from bot.jobs.queues import QUEUES
+from bot.store.persistence import servers
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,23 @@ def _seconds(when: dt.datetime) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
-def check(client: redis_lib.Redis, now: float | None = None) -> Health:
-    """What the health page shows; Redis errors are reported, not raised."""
+def check(
+    client: redis_lib.Redis, now: float | None = None, state: redis_lib.Redis | None = None
+) -> Health:
+    """What the health page shows; Redis errors are reported, not raised.
+
+    `client` is the queue Redis, `state` the state Redis when it is another (on a Cluster,
+    the persistence of its first primary is shown, and how many there are).
+    """
     now = time.time() if now is None else now
     try:
         client.ping()
         persistence = _persistence(client)
+        if state is not None and state is not client:
+            state.ping()
+            nodes = servers(state)
+            many = f" ({len(nodes)} Cluster primaries)" if len(nodes) > 1 else ""
+            persistence = f"state: {_persistence(nodes[0])}{many}; queues: {persistence}"
         workers = Worker.all(connection=client)
         beats = [_seconds(w.last_heartbeat) for w in workers if w.last_heartbeat]
         queues = []

@@ -9,6 +9,12 @@ is a year), and FORGET can delete it (`forget_jobs`): a reply job's id is random
 listed in a set under the person's pseudonym, other jobs' ids name the pseudonym but never
 a MessageSid. Job ids, never arguments, appear in the worker's log: no log line joins a
 person and a message.
+
+Every function here takes RQ's Redis: `REDIS_QUEUE_URL`'s when set, else the state Redis
+(bot.store.connections). The sets of a person's job ids (bot.store.keys `reply_jobs_key`,
+`reminders_key`) live there too, beside the jobs they list, so that a job and its listing
+are written in one transaction; the outbox, the state and the callback requests the jobs
+read stay on the state Redis.
 """
 
 from __future__ import annotations
@@ -81,6 +87,22 @@ def enqueue_reply(
 
     With a `pipeline` the job is written when the caller executes it (one round trip),
     with its id added to the person's set of reply jobs (for FORGET).
+
+    The order that keeps each message sent once, when the queues have a Redis of their own
+    (REDIS_QUEUE_URL) and when they do not: the webhook first COMMITs the turn on the state
+    Redis, with the replies and how many of them went in TwiML; only then does it write
+    this job (and its id in the person's set) in one MULTI/EXEC on the queue Redis. The two
+    are never one transaction, even on one server, so nothing relies on it:
+
+    - a Twilio retry of the MessageSid finds the stored replies and queues nothing again;
+    - the queue write failing (the queue Redis down) loses the later parts: logged, never
+      sent twice, the TwiML part already answered;
+    - the job running twice (an RQ retry, a worker killed after sending) sends each part
+      once: bot.jobs.outbound.send_once claims each part's id in the person's outbox, on
+      the state Redis, before it calls Twilio.
+
+    The job carries the number and the texts (it may wait in a failed registry for
+    FAILURE_TTL); FORGET deletes it by its id on the queue Redis.
     """
     queue = Queue(QUEUE_REPLIES, connection=connection)
     args = (pseudonym, to, sender, dump_messages(messages), key, status_callback)
@@ -207,4 +229,5 @@ def forget_jobs(connection: redis_lib.Redis, pseudonym: str) -> int:
             if job is not None:
                 job.delete()
                 deleted += 1
+    connection.delete(keys.reply_jobs_key(pseudonym))  # the listing, on the queue Redis
     return deleted

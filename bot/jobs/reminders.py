@@ -9,6 +9,10 @@ When it fires, the job checks again what may have changed since: a STOP sent thr
 another path, WhatsApp's 24-hour window (a reminder days later on WhatsApp finds it closed
 unless the person wrote since; it is then dropped, not sent as a template), and the day's
 outbound budget (past it, proactive messages wait until the next day, bot.store.limits).
+
+The jobs and the set of their ids are on RQ's Redis (`connection`); the state, preferences,
+outbox and budget a reminder checks are on the state Redis (`state`: REDIS_QUEUE_URL's
+split, bot.store.connections), the same server unless REDIS_QUEUE_URL is set.
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ from rq.job import Job
 from bot.channels.message import Outgoing, dump_messages, load_messages
 from bot.jobs import logs, metrics, outbound, queues
 from bot.settings import Settings
-from bot.store import keys
-from bot.store.conversations import ConversationStore
+from bot.store import connections, keys
 from bot.text import pricing
 
 log = logging.getLogger(__name__)
@@ -123,25 +126,31 @@ def fire(
     sender: str,
     messages: str,
     status_callback: str = "",
+    state: redis_lib.Redis | None = None,
 ) -> str:
-    """The body of the reminder job; returns what happened (no number, no text)."""
-    store = ConversationStore.from_settings(connection, settings)
+    """The body of the reminder job; returns what happened (no number, no text).
+
+    `connection` is RQ's Redis (the job, its id's set, a postponed job), `state` the state
+    Redis when it is another (REDIS_QUEUE_URL).
+    """
+    state = connection if state is None else state
+    store = connections.conversation_store(state, settings)
     name = keys.reminders_key(pseudonym)
     if store.opted_out(pseudonym):
         connection.srem(name, reminder_id)
         return "not sent: the person sent STOP"
     outgoing = load_messages(messages)
-    if to.startswith("whatsapp:") and not outbound.in_window(connection, pseudonym):
+    if to.startswith("whatsapp:") and not outbound.in_window(state, pseudonym):
         connection.srem(name, reminder_id)
         log.info("reminder %s dropped: outside WhatsApp's 24-hour window", reminder_id)
         return "not sent: outside WhatsApp's 24-hour window"
     channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
     units = pricing.outbound_units(channel, [m.body for m in outgoing])
     outbox = keys.outbox_key(pseudonym)
-    if connection.hsetnx(outbox, f"{reminder_id}.budget", 1):  # spend once, not per retry
-        connection.expire(outbox, outbound.OUTBOX_TTL)
+    if state.hsetnx(outbox, f"{reminder_id}.budget", 1):  # spend once, not per retry
+        state.expire(outbox, outbound.OUTBOX_TTL)
         if not store.spend(units):
-            connection.hdel(outbox, f"{reminder_id}.budget")
+            state.hdel(outbox, f"{reminder_id}.budget")
             connection.srem(name, reminder_id)
             later = next_send_time(dt.datetime.now(dt.UTC))
             _enqueue(connection, pseudonym, later, to, sender, messages, status_callback)
@@ -152,7 +161,7 @@ def fire(
     if twilio is None:
         return "not sent: no Twilio credentials"
     result = outbound.send_all(
-        connection, twilio, pseudonym, reminder_id, to, sender, outgoing, status_callback
+        state, twilio, pseudonym, reminder_id, to, sender, outgoing, status_callback
     )
     connection.srem(name, reminder_id)
     return result

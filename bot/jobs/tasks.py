@@ -11,6 +11,9 @@ The worker (`bot worker`, the Procfile's `worker`) runs them with RQ's scheduler
 
 They are queued by dotted path (bot.jobs.queues); their settings are those `bot worker`
 built at start (`configure`), or, in a worker started some other way, the environment's.
+RQ hands each job the queue Redis (`job.connection`); what a job reads and writes of a
+conversation (outbox, state, preferences, callback requests, the budget) is on the state
+Redis, the client `configure` was given when REDIS_QUEUE_URL is set, else the same server.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from bot.jobs import callbacks, flow_alerts, logs, metrics, outbound, reminders
 from bot.settings import Settings
 
 _settings: Settings | None = None
+_state: redis_lib.Redis | None = None
 
 
-def configure(settings: Settings) -> None:
-    """Give the jobs of this worker process its settings (once, at start)."""
-    global _settings
+def configure(settings: Settings, state: redis_lib.Redis | None = None) -> None:
+    """Give the jobs of this worker process its settings, and the state Redis when it is not
+    the queue Redis (REDIS_QUEUE_URL; bot.store.connections.worker_state_client); once."""
+    global _settings, _state
     _settings = settings
+    _state = state
 
 
 def settings() -> Settings:
@@ -44,6 +50,12 @@ def _connection() -> redis_lib.Redis:
     return job.connection
 
 
+def _state_client() -> redis_lib.Redis:
+    """The state Redis of a job: the configured one, else the queue Redis RQ gave it."""
+    queue = _connection()
+    return _state if _state is not None else queue
+
+
 @metrics.counted_job("send_reply")
 def send_reply(
     pseudonym: str, to: str, sender: str, messages: str, key: str, status_callback: str = ""
@@ -53,7 +65,7 @@ def send_reply(
     if twilio is None:
         return "not sent: no Twilio credentials"
     return outbound.send_all(
-        _connection(), twilio, pseudonym, key, to, sender,
+        _state_client(), twilio, pseudonym, key, to, sender,
         load_messages(messages), status_callback,
     )  # fmt: skip
 
@@ -64,14 +76,15 @@ def send_reminder(
 ) -> str:
     """Job: a reminder, if the person has not sent STOP and WhatsApp's window allows it."""
     return reminders.fire(
-        _connection(), settings(), pseudonym, reminder_id, to, sender, messages, status_callback
-    )
+        _connection(), settings(), pseudonym, reminder_id, to, sender, messages,
+        status_callback, state=_state,
+    )  # fmt: skip
 
 
 @metrics.counted_job("deliver_callback")
 def deliver_callback(pseudonym: str) -> str:
     """Job: tell staff about the person's open callback request (webhook and/or e-mail)."""
-    return callbacks.deliver(_connection(), settings(), pseudonym)
+    return callbacks.deliver(_state_client(), settings(), pseudonym)
 
 
 def alert_staff(subject: str, text: str) -> str:

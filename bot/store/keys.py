@@ -3,9 +3,9 @@
 Keys never contain a phone number: a conversation is named by its pseudonym (an HMAC of
 the number and channel, see bot.store.pseudonym). All keys of one conversation carry the
 pseudonym as a Redis Cluster hash tag, `{...}`, so that they live in one slot and one Lua
-script may touch them all when the store moves to a cluster (the scripts also touch two
-service-wide counters, `budget_key` and `limit_stats_key`: on a cluster those would move to
-a round trip of their own). tests/test_keys.py spells
+script may touch them all on a cluster (`REDIS_CLUSTER_NODES`). The service-wide keys
+(budget, brakes, statistics, staff, the callbacks' index) carry no tag: on a cluster the
+store counts into them in a call of its own (bot.store.cluster). tests/test_keys.py spells
 every key out literally: changing a key is a data migration, never a refactor.
 """
 

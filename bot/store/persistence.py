@@ -20,6 +20,7 @@ import threading
 import time
 
 import redis
+from redis.cluster import RedisCluster
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,21 @@ def rewrite_files(client: redis.Redis) -> list[str]:
     return done
 
 
+def servers(client: redis.Redis) -> list[redis.Redis]:
+    """The servers behind `client`: itself, or each primary of a Redis Cluster."""
+    if isinstance(client, RedisCluster):
+        return [client.get_redis_connection(node) for node in client.get_primaries()]
+    return [client]
+
+
 def after_erasure(client: redis.Redis) -> threading.Thread:
-    """`rewrite_files` in a background thread, so the person's answer does not wait."""
-    thread = threading.Thread(target=rewrite_files, args=(client,), daemon=True)
+    """`rewrite_files` in a background thread, so the person's answer does not wait; on a
+    Cluster, on every primary (the person's keys are on one, the counters elsewhere)."""
+
+    def run() -> None:
+        for server in servers(client):
+            rewrite_files(server)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread

@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.store import keys
+from bot.store.cluster import clustered
 
 ROLES = ("counsellor", "editor", "admin")
 """The roles, each allowed what the one before it may do, and more."""
@@ -124,7 +125,8 @@ class Staff:
         return Account(name, role, created)
 
     def _write(self, name: str, fields: dict[str, Any]) -> None:
-        pipe = self.redis.pipeline(transaction=True)
+        # One transaction, except on a Cluster: the account and the index are in two slots.
+        pipe = self.redis.pipeline(transaction=not clustered(self.redis))
         pipe.hset(keys.staff_key(name), mapping=fields)
         pipe.expire(keys.staff_key(name), ACCOUNT_TTL)
         pipe.sadd(keys.staff_index_key(), name)
@@ -154,7 +156,7 @@ class Staff:
 
     def remove(self, name: str) -> bool:
         """Delete the account (its sessions end at their next page); False when unknown."""
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=not clustered(self.redis))  # two slots
         pipe.delete(keys.staff_key(name))
         pipe.srem(keys.staff_index_key(), name)
         return bool(pipe.execute()[0])

@@ -37,7 +37,8 @@ class EventContext:
     """What event handlers may use: the store, the channel of the message, the settings.
 
     `sender` is the Twilio address the person wrote to (later messages come from it),
-    `status_callback` the delivery-status URL, `max_segments` the flows' SMS segment limit.
+    `status_callback` the delivery-status URL, `max_segments` the flows' SMS segment limit,
+    `queue` RQ's Redis (REDIS_QUEUE_URL's; None: the store's, which then holds the queues).
     """
 
     store: ConversationStore
@@ -46,22 +47,35 @@ class EventContext:
     sender: str = ""
     status_callback: str = ""
     max_segments: int = 3
+    queue: Any = None
+
+    @property
+    def jobs(self) -> Any:
+        """The Redis of the queues, of the person's job ids (reply parts, reminders) and jobs."""
+        return self.queue if self.queue is not None else self.store.redis
 
 
 Handler = Callable[[EventContext, str, str, Any], None]
 
 
 def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
-    """FORGET confirmed: reminders, callback request, jobs and every key go, whatever TTL."""
-    client = ctx.store.redis
+    """FORGET confirmed: reminders, callback request, jobs and every key go, whatever TTL.
+
+    With REDIS_QUEUE_URL the jobs and their ids are erased on the queue Redis, the rest on
+    the state Redis (on a Cluster, each key on its node), and both rewrite their files.
+    """
+    client, jobs = ctx.store.redis, ctx.jobs
+    cancelled = other = 0
     try:
-        cancelled = reminders.cancel_all(client, pseudonym)
+        cancelled = reminders.cancel_all(jobs, pseudonym)
         callbacks.forget(client, pseudonym)
-        other = queues.forget_jobs(client, pseudonym)
+        other = queues.forget_jobs(jobs, pseudonym)
     finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
-        other += _after_running_jobs(client, pseudonym)
+        other += _after_running_jobs(jobs, pseudonym)
         persistence.after_erasure(client)
+        if jobs is not client:
+            persistence.after_erasure(jobs)
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
 
 
@@ -86,7 +100,7 @@ def _after_running_jobs(client: Any, pseudonym: str) -> int:
 
 def _opt_out(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
     """STOP: no reminder may reach the person any more."""
-    log.info("opt_out: %d reminder(s) cancelled", reminders.cancel_all(ctx.store.redis, pseudonym))
+    log.info("opt_out: %d reminder(s) cancelled", reminders.cancel_all(ctx.jobs, pseudonym))
 
 
 def _callback(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) -> None:
@@ -106,7 +120,7 @@ def _callback(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) 
         str(answers.get(callbacks.TIME_VARIABLE) or ""),
         callbacks.ttl_from(ctx.settings.callback_ttl),
     )
-    queues.enqueue_callback(ctx.store.redis, pseudonym)
+    queues.enqueue_callback(ctx.jobs, pseudonym)
     log.info("callback: request %s stored and queued for staff", request.id)
 
 
@@ -124,9 +138,7 @@ def _remind(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         log.warning("remind: nothing to send or no sender; not scheduled")
         return
     after = int(data.get("after_seconds") or 0)
-    reminders.schedule(
-        ctx.store.redis, pseudonym, to, ctx.sender, parts, after, ctx.status_callback
-    )
+    reminders.schedule(ctx.jobs, pseudonym, to, ctx.sender, parts, after, ctx.status_callback)
     log.info("remind: scheduled in %d s", after)
 
 

@@ -45,14 +45,19 @@ LIVE_METRICS = (
 class RedisFigures(Collector):
     """Gauges read from Redis at scrape time: queues, workers, the day's budget."""
 
-    def __init__(self, client: redis.Redis, settings: Settings):
-        self.client = client
+    def __init__(self, client: redis.Redis, settings: Settings, queue: redis.Redis | None = None):
+        self.client = client  # the state Redis: the budget; its PING is bot_redis_up
+        self.queue = queue if queue is not None else client  # RQ's: queues and workers
         self.daily_segments = settings.daily_segments
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("bot_redis_up", "1 when Redis answered PING at this scrape, else 0.")
+        up = GaugeMetricFamily(
+            "bot_redis_up", "1 when Redis (state, and queues if apart) answered PING, else 0."
+        )
         try:
             self.client.ping()
+            if self.queue is not self.client:
+                self.queue.ping()
         except redis.RedisError:
             up.add_metric([], 0)
             yield up
@@ -76,12 +81,12 @@ class RedisFigures(Collector):
             "bot_failed_jobs", "Failed jobs kept (a day) in a queue's registry.", labels=["queue"]
         )
         for name in QUEUES:
-            queue = Queue(name, connection=self.client)
+            queue = Queue(name, connection=self.queue)
             depth.add_metric([name], queue.count)
             scheduled.add_metric([name], queue.scheduled_job_registry.count)
             failed.add_metric([name], queue.failed_job_registry.count)
         workers = GaugeMetricFamily("bot_workers", "RQ workers registered and alive.")
-        workers.add_metric([], Worker.count(connection=self.client))
+        workers.add_metric([], Worker.count(connection=self.queue))
         return [depth, scheduled, failed, workers]
 
     def _budget(self) -> list[Metric]:
@@ -125,8 +130,10 @@ def authorized(settings: Settings, header: str) -> bool:
 
 
 def init_app(app: Flask, settings: Settings, client: redis.Redis) -> None:
-    """Register `GET /metrics`; `client` is the service's Redis."""
-    live = RedisFigures(client, settings)
+    """Register `GET /metrics`; `client` is the service's state Redis (the queue Redis is the
+    webhook service's `queue`, when REDIS_QUEUE_URL sets one)."""
+    service = app.extensions.get("bot")
+    live = RedisFigures(client, settings, getattr(service, "queue", None))
 
     @app.get("/metrics")
     def metrics() -> Response:

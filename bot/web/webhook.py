@@ -75,12 +75,14 @@ class Service:
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], float] = time.time
     templates_path: str = ""  # the WhatsApp template map, resolved once (not per message)
+    queue: Any = None  # RQ's Redis: REDIS_QUEUE_URL's, else `redis` (bot.store.connections)
+    queue_transaction: Callable[[Any], list] | None = None  # a pipeline's commands, one MULTI/EXEC
 
 
 def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
     """Connect Redis, build the store and register the routes."""
     client = connections.web_client(settings)
-    store = ConversationStore.from_settings(client, settings)
+    store = connections.conversation_store(client, settings)
     try:
         store.load_scripts()
     except redis.RedisError as exc:
@@ -89,6 +91,11 @@ def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
     validator = RequestValidator(token) if token else None
     service = Service(runtime, store, client, validator, settings)
     service.templates_path = str(default_map_path(settings))
+    queue = connections.queue_client(settings)
+    service.queue, service.queue_transaction = (
+        (queue, connections.transaction_runner(queue)) if queue is not None
+        else (client, store.transaction_of)
+    )  # fmt: skip
     app.extensions["bot"] = service
     app.register_blueprint(bp)
 
@@ -185,13 +192,14 @@ def deliver(
     to = f"whatsapp:{number}" if channel == "whatsapp" else number
     delay = settings.parts_delay if plan.twiml else 0
     try:
-        pipe = service.redis.pipeline()  # RQ writes the job's commands into it
+        pipe = service.queue.pipeline()  # RQ writes the job's commands into it
         queues.enqueue_reply(
-            service.redis, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
+            service.queue, key, to, sender, plan.rest, sid, status_callback_url(), delay, pipe
         )
-        # The job in one MULTI/EXEC, one round trip, sent by the store (pipe.execute()
-        # parsed each reply in Python: as costly as building the job).
-        service.store.transaction_of(pipe)
+        # The job in one MULTI/EXEC, one round trip, on the store's connection or the
+        # queue Redis's (pipe.execute() parsed each reply in Python: as costly as building
+        # the job). After COMMIT, never with it: see bot.jobs.queues.enqueue_reply.
+        service.queue_transaction(pipe)
         log.info("inbound %s: %d more message(s) queued", channel, len(plan.rest))
     except redis.RedisError as exc:
         # The TwiML count is stored already: answer what it says, the rest is lost.
@@ -349,7 +357,7 @@ def check_budget(service: Service, handled: Handled, now: float) -> None:
             log.error("%s", text)
             day = limits.day(int(now * 1000))
             subject = f"Information line: {share} % of the daily SMS budget spent ({day})"
-            queues.enqueue_alert(service.redis, day, share, subject, text)
+            queues.enqueue_alert(service.queue, day, share, subject, text)
         except redis.RedisError as exc:
             log.error("budget alert not recorded: Redis unavailable (%s)", type(exc).__name__)
 
@@ -439,6 +447,7 @@ def _inbound() -> Response:
         ctx = EventContext(
             service.store, channel, service.settings, sender=our_number,
             status_callback=status_callback_url(), max_segments=engine.settings.max_segments,
+            queue=service.queue,
         )  # fmt: skip
         handle_events(ctx, key, number, handled.turn.events)
     check_budget(service, handled, now)

@@ -9,12 +9,15 @@ wrong word, or the menu instead of "Say something.", is an acknowledged message 
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from .harness import Redis, Sender, free_port, redis_binary, wait_for
+from .harness import SHIPPED_FLOWS, Redis, Sender, free_port, redis_binary, wait_for
 
 MASTER = "bot"
 INTERVAL = 0.2
@@ -233,3 +236,179 @@ def test_two_web_instances_and_two_workers_answer_in_order_once(harness, figures
     assert wrong == []
     assert duplicated == 0 and in_order
     assert all(len(p) >= 2 for p in parts.values()), parts
+
+
+# --- state on a Redis Cluster, queues on a Redis of their own -------------------------------
+
+
+def _bus_port() -> int:
+    """A free port whose cluster bus port (+10000) exists and is free too."""
+    while True:
+        port = free_port()
+        if port + 10000 <= 65535 and _free(port + 10000):
+            return port
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Cluster:
+    """Three masters (`--cluster-enabled yes`) joined by `redis-cli --cluster create`."""
+
+    OPTIONS = (
+        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+        "--cluster-node-timeout", "2000",
+    )  # fmt: skip
+
+    def __init__(self, harness, root: Path):
+        self.nodes = [
+            harness.redis(data_dir=root / f"node-{n}", port=_bus_port(), extra=self.OPTIONS)
+            for n in range(3)
+        ]
+        cli = Path(redis_binary()).with_name("redis-cli")
+        cli_path = str(cli) if cli.exists() else shutil.which("redis-cli")
+        assert cli_path, "no redis-cli to create the cluster with"
+        created = subprocess.run(
+            [cli_path, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            capture_output=True, text=True, timeout=30, env=harness.base_env(),
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        ok, _ = wait_for(self._ready, 20, 0.2)
+        assert ok, "the cluster did not reach cluster_state:ok"
+
+    def _ready(self) -> bool:
+        return all(b"cluster_state:ok" in n.client.call("CLUSTER", "INFO") for n in self.nodes)
+
+    @property
+    def setting(self) -> str:
+        return ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def keys(self) -> dict[int, list[str]]:
+        return {n.port: n.client.keys("*") for n in self.nodes}
+
+    def commands(self, name: str) -> int:
+        """Calls of one command over every node (INFO commandstats)."""
+        total = 0
+        for node in self.nodes:
+            for line in node.client.call("INFO", "commandstats").decode().splitlines():
+                if line.startswith(f"cmdstat_{name}:"):
+                    total += int(line.split("calls=")[1].split(",")[0])
+        return total
+
+
+SCRIPTS = {"fa": "\u0600-\u06ff", "ar": "\u0600-\u06ff", "ka": "\u10a0-\u10ff"}
+
+
+def _in_script(texts: list[str], lang: str) -> bool:
+    low, high = SCRIPTS[lang].split("-")
+    letters = [c for c in " ".join(texts) if c.isalpha()]
+    return bool(letters) and sum(low <= c <= high for c in letters) > len(letters) / 2
+
+
+def test_state_on_a_cluster_and_queues_apart(harness, figures, tmp_path):
+    """Conversations in Georgian, Persian and Arabic, a long reply, a callback request and a
+    reminder with state on three Cluster masters and RQ on a plain Redis; FORGET erases the
+    person from every node and from the queue Redis."""
+    cluster = Cluster(harness, tmp_path / "cluster")
+    queue = harness.redis()
+    fake = harness.fake_twilio()
+    env = {
+        "REDIS_CLUSTER_NODES": cluster.setting,
+        "REDIS_QUEUE_URL": queue.url,
+        **harness.twilio_env(fake, BOT_STAFF_WEBHOOK_URL=fake.url + "/staff", **NO_LIMITS),
+    }
+    web = harness.web("", **env)  # REDIS_URL empty: state on the Cluster
+    shipped = harness.web("", BOT_FLOWS_DIR=str(SHIPPED_FLOWS), **env)
+
+    # Three languages, each continued by a second message (the state came back).
+    speakers = Sender(shipped.port)
+    started = time.monotonic()
+    sent = 0
+    spoken = {}
+    for lang, first, second in (
+        ("ka", "გამარჯობა", "1"),
+        ("fa", "سلام", "۲"),
+        ("ar", "مرحبا", "1"),
+    ):
+        number = Sender.new_number()
+        one, two = speakers.sms(first, number), speakers.sms(second, number)
+        sent += 2
+        spoken[lang] = one.ok and two.ok and _in_script(two.texts, lang)
+        assert spoken[lang], (lang, one.texts, two.texts, shipped.proc.output()[-2000:])
+
+    # Round trips: EVALSHA per message in a conversation (BEGIN, COMMIT), measured.
+    sender, number = Sender(web.port), Sender.new_number()
+    assert sender.sms("hi", number).ok
+    evals_before, timed = cluster.commands("evalsha"), time.monotonic()
+    echoes = 10
+    for n in range(echoes):
+        prompt, echo = sender.sms("4", number), sender.sms(f"w{n}", number)
+        assert "Say something." in " ".join(prompt.texts), prompt.texts
+        assert f"You said: w{n}" in " ".join(echo.texts), echo.texts
+    per_message_ms = (time.monotonic() - timed) * 1000 / (2 * echoes)
+    evalsha_per_message = (cluster.commands("evalsha") - evals_before) / (2 * echoes)
+    sent += 1 + 2 * echoes
+
+    # A long reply (parts by a job), a reminder and a callback request.
+    for body in ("1", "2", "3", "yes", "1"):
+        reply = sender.sms(body, number)
+        assert reply.ok and UNAVAILABLE not in " ".join(reply.texts), (body, reply.texts)
+    sent += 5
+    on_queue = queue.client.keys("*")
+    assert any(k.startswith("rq:job:") for k in on_queue), on_queue
+    assert not [k for ks in cluster.keys().values() for k in ks if k.startswith("rq:")]
+    scheduled = queue.client.call("ZRANGE", "rq:scheduled:default", 0, -1)
+    assert len(scheduled) == 1, scheduled  # the reminder, due in an hour
+    queue.client.call("ZADD", "rq:scheduled:default", int(time.time()) - 1, scheduled[0])
+    burst = harness.shell(
+        "worker-burst", "bot worker --burst", harness.base_env(REDIS_URL="", **env)
+    )
+    assert burst.wait_exit(60) is not None, burst.output()[-2000:]
+    bodies = fake.accepted_to(number)
+    assert any("Sentence 16" in b for b in bodies), (bodies, burst.output()[-2000:])
+    assert any("Reminder: your appointment" in b for b in bodies), bodies
+    assert fake.staff, "the callback request did not reach staff"
+
+    # FORGET: every key of the person, on every node and on the queue Redis.
+    keys_before = sum(len(k) for k in cluster.keys().values())
+    state = [k for ks in cluster.keys().values() for k in ks if k.startswith("bot:s:{")]
+    assert sender.sms("forget", number).ok
+    assert sender.sms("yes", number).ok
+    sent += 2
+    pseudonyms = {k.split("{")[1].split("}")[0] for k in state}
+    for node in cluster.nodes:
+        for key, value in node.client.dump_all().items():
+            assert number.encode() not in value, key
+    left = {p for p in pseudonyms if any(p in k for ks in cluster.keys().values() for k in ks)}
+    erased = pseudonyms - left
+    for node in cluster.nodes:  # the callbacks' index, the counters: no erased pseudonym
+        for key, value in node.client.dump_all().items():
+            assert not any(p.encode() in value for p in erased), key
+    queue_left = [
+        k for k, v in queue.client.dump_all().items()
+        if number.encode() in v or any(p in k or p.encode() in v for p in erased)
+    ]  # fmt: skip
+    echo_person = len(erased)
+    figures({
+        "messages": sent,
+        "languages_answered": sorted(lang for lang, ok in spoken.items() if ok),
+        "evalsha_per_message": round(evalsha_per_message, 2),
+        # BEGIN and COMMIT measured, plus the counters' pipeline (bot.store.cluster)
+        "round_trips_per_message": round(evalsha_per_message + 1, 2),
+        "ms_per_message": round(per_message_ms, 1),
+        "seconds": round(time.monotonic() - started, 1),
+        "keys_on_nodes_before_forget": keys_before,
+        "people_erased": echo_person,
+        "queue_keys_of_erased_left": len(queue_left),
+    })  # fmt: skip
+    assert echo_person == 1, (pseudonyms, left)  # the three speakers keep theirs
+    assert queue_left == [], queue_left
+    assert evalsha_per_message == 2.0
+    assert web.proc.alive() and shipped.proc.alive()
