@@ -119,3 +119,24 @@ def test_readyz_names_the_version_served_and_published_and_why_they_differ(
     assert runtime.version == served
     [mine] = published.processes(redis).values()
     assert mine.version == served and mine.refused == 1
+
+
+def test_with_a_queue_redis_the_flows_report_goes_where_the_worker_listens(
+    make_app, flows, redis, redis_url
+):
+    """REDIS_QUEUE_URL: the alert is remembered on the state Redis, the job on the queue's."""
+    import redis as redis_lib
+
+    queue_url = redis_url.rsplit("/", 1)[0] + "/1"  # another database: another Redis here
+    queue_redis = redis_lib.Redis.from_url(queue_url)
+    queue_redis.flushdb()
+    make_app(BOT_FLOWS_DIR=str(flows))  # the last good set
+    with (flows / "main.yaml").open("a") as out:
+        out.write(BROKEN)
+    try:
+        make_app(BOT_FLOWS_DIR=str(flows), REDIS_QUEUE_URL=queue_url)
+        assert _queued_reports(redis) == []
+        [job] = _queued_reports(queue_redis)
+        assert all("main.yaml:" in line for line in job.args[0])
+    finally:
+        queue_redis.flushdb()

@@ -212,6 +212,7 @@ def reload() -> None:
     from bot.core.snapshot import version as flows_version
     from bot.jobs import queues
     from bot.store import published
+    from bot.store.connections import queue_client
 
     config = settings()
     snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
@@ -227,7 +228,8 @@ def reload() -> None:
                 click.echo(line, err=True)
             published.record_failure(client, lines)
             if published.first_alert(client, lines):
-                queues.enqueue_flows_report(client, lines, "the flows it had")
+                queue = queue_client(config) or client  # where the worker listens
+                queues.enqueue_flows_report(queue, lines, "the flows it had")
             raise click.ClickException(
                 f"{len(lines)} error(s): nothing published; the service keeps the flows it "
                 "has, and staff are told. Fix them and run `bot flows reload` again."

@@ -217,7 +217,8 @@ def run() -> None:
     if not production and not config.redis_cluster_nodes:  # a save is live within 2 s
         from bot.cli import watch
 
-        watch.start(config, children.get("REDIS_URL") or config.redis_url)
+        url = children.get("REDIS_URL") or ("" if config.redis_sentinels else config.redis_url)
+        watch.start(config, url)
     programs: list[Program] = [Redis(embedded)] if embedded is not None else []
     procfile = parse_procfile(PROCFILE.read_text()).processes
     for name in ("worker", "web", *(n for n in procfile if n not in ("worker", "web"))):

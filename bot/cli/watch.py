@@ -10,6 +10,7 @@ as `file:line:col` and says that the service keeps the flows it has.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     from bot.flow import read_flows
     from bot.flow.problems import ERROR
     from bot.store import published
+    from bot.store.connections import web_client
     from bot.store.conversations import connect
 
     snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
@@ -67,7 +69,10 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     before = flow_files(kept) if kept else None
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
-    client = connect(redis_url, timeout=2.0)
+    if redis_url:  # the embedded Redis, or REDIS_URL
+        client = connect(redis_url, timeout=2.0)
+    else:  # the Sentinels' master
+        client = web_client(dataclasses.replace(config, redis_timeout=2.0))
     if flowset is None:
         errors = [p for p in problems if p.severity == ERROR]
         published.record_failure(client, [str(p) for p in errors])  # for /readyz

@@ -124,7 +124,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs.begin_request(request.headers.get("X-Request-Id"))
 
     service = webhook.init_app(app, runtime, settings)
-    publishing.init_app(app, runtime, service.redis)
+    publishing.init_app(app, runtime, service.redis, service.queue)
     metrics_web.init_app(app, settings, service.redis)
     simulator_web.init_app(app, settings)
     result = "loaded" if not runtime.warnings else "loaded with warnings"

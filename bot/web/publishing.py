@@ -37,8 +37,10 @@ def serving(runtime: Runtime) -> str:
     return "the flows on disk"
 
 
-def report(runtime: Runtime, client: redis.Redis | None) -> None:
-    """Log the refused flows' errors (file:line:col) and tell staff once per set of errors."""
+def report(runtime: Runtime, client: redis.Redis | None, queue: redis.Redis | None = None) -> None:
+    """Log the refused flows' errors (file:line:col) and tell staff once per set of errors:
+    the alert is remembered on the state Redis (`client`), the report job goes to `queue`
+    (REDIS_QUEUE_URL's, where the worker listens; else the state Redis)."""
     lines = [str(p) for p in runtime.disk_problems]
     if not lines:
         return
@@ -52,7 +54,7 @@ def report(runtime: Runtime, client: redis.Redis | None) -> None:
         return
     try:
         if published.first_alert(client, lines):
-            queues.enqueue_flows_report(client, lines, serving(runtime))
+            queues.enqueue_flows_report(queue or client, lines, serving(runtime))
     except redis.RedisError as exc:
         log.warning("could not queue the flows report for staff (%s)", type(exc).__name__)
 
@@ -96,9 +98,16 @@ def status_lines(runtime: Runtime, client: redis.Redis) -> list[str]:
 class Looker:
     """One process's looks at the published version, and what it tells about its own."""
 
-    def __init__(self, runtime: Runtime, client: redis.Redis, name: str = "") -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        client: redis.Redis,
+        name: str = "",
+        queue: redis.Redis | None = None,
+    ) -> None:
         self.runtime = runtime
         self.client = client
+        self.queue = queue
         self.name = name or published.process_name()
         self.watch = published.Watch()
         self.serving = self._serving(time.time())
@@ -144,7 +153,7 @@ class Looker:
         problems = runtime.reload()
         if runtime.disk_problems:
             if set(map(str, runtime.disk_problems)) != before:
-                report(runtime, self.client)
+                report(runtime, self.client, self.queue)
         else:
             log.info("published flows loaded: version %s (%d warning(s))", runtime.version,
                      len(problems))  # fmt: skip
@@ -156,11 +165,13 @@ class Looker:
             pass  # written again within RECORD_EVERY s
 
 
-def init_app(app: Flask, runtime: Runtime, client: redis.Redis) -> None:
+def init_app(
+    app: Flask, runtime: Runtime, client: redis.Redis, queue: redis.Redis | None = None
+) -> None:
     """Report flows refused at start, and reload published versions before requests."""
-    looker = Looker(runtime, client)
+    looker = Looker(runtime, client, queue=queue)
     looker.start()
-    report(runtime, client)
+    report(runtime, client, queue)
 
     @app.before_request
     def _published_flows() -> None:
