@@ -443,6 +443,7 @@ class ConversationStore:
             count = False
             code = int(reply[0])
             if code == 2:
+                self._wire.confirm(conn)  # Sentinel: the stored answer is on a replica
                 return _stored(reply[1])
             if code in (3, 4):
                 verdict = limits.MUTED if code == 4 else None
@@ -494,7 +495,7 @@ class ConversationStore:
                 fields = activity.to_fields()
                 args += [fields[name] for name in ACTIVITY_FIELDS]
             more = (brake_keys[0], stats_key, brake_keys[1], keys.turn_stats_key(today))
-            result = self._run(conn, self._commit, [*names, *more], args)
+            result = self._run(conn, self._commit, [*names, *more], args, durable=True)
             written, spent = result if isinstance(result, list) else (result, -1)
             if written == 1:
                 return Handled(
@@ -502,9 +503,11 @@ class ConversationStore:
                 )
         raise Busy("the conversation lock expired before the turn could be saved")
 
-    def _run(self, conn: Any, script: Script, keys: list[str], args: list) -> Any:
+    def _run(
+        self, conn: Any, script: Script, keys: list[str], args: list, durable: bool = False
+    ) -> Any:
         """Run a store script on this message's connection (bot.store.wire.Wire.evalsha)."""
-        return self._wire.evalsha(conn, lambda: script.sha, keys, args, self.load_scripts)
+        return self._wire.evalsha(conn, lambda: script.sha, keys, args, self.load_scripts, durable)
 
     def transaction(self, commands: Sequence[Sequence[Any]]) -> list:
         """MULTI, `commands`, EXEC in one write on this thread's connection (bot.store.wire)."""

@@ -8,10 +8,21 @@ webhook's later-parts job goes in one hand-packed MULTI/EXEC. Everything that de
 redis-py's internals (`connection_kwargs`, `pack_command`, `send_packed_command`,
 `Pipeline.command_stack`) is here, so an upgrade of redis-py is checked in one place
 (tests/test_store.py runs every path against a real server).
+
+With a master found through Sentinel, a write is acknowledged only once a replica has it.
+Replication is asynchronous, and `SENTINEL FAILOVER` promotes the replica without stopping
+the old master: it stays a writable master, without replicas, until the Sentinels turn it
+into a replica some ten seconds later, and everything written there meanwhile is discarded.
+So the store's COMMIT and MULTI/EXEC blocks go out followed by `WAIT 1 <ms>` in the same
+write (no round trip more); a WAIT that counts no replica, or a script refused with
+READONLY or NOREPLICAS, closes the connection, which asks the Sentinels for the master
+again, and the call is sent once more (the store's calls are idempotent). A single Redis
+(`REDIS_URL`) sends no WAIT: nothing changes there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -19,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
+from redis.sentinel import SentinelConnectionPool
 
 try:  # hiredis packs a command in C; redis-py's wrapper adds a type check per argument
     from hiredis import pack_command as _pack
@@ -26,6 +38,22 @@ except ImportError:  # pragma: no cover - hiredis is a dependency, but optional 
     _pack = None
 
 _wires: weakref.WeakSet[Wire] = weakref.WeakSet()
+
+REPLICA_WAIT = 1 / 3
+"""Share of a command's timeout that WAIT may spend for a replica's acknowledgement. Redis
+checks a WAIT's timeout at its `hz` (10 a second by default): it may answer up to 100 ms
+late, still within the command's timeout."""
+REPLICA_WAIT_MS = 1000
+"""WAIT's milliseconds for a client without a timeout (the worker's)."""
+NOT_MASTER = ("READONLY", "NOREPLICAS")
+"""The refusals of a server that is no master taking writes: a demoted master, or one
+without a replica under `min-replicas-to-write`. A script's refusal is wrapped: `Error
+running script ...: -READONLY ...`."""
+
+
+class NotReplicated(redis.ConnectionError):
+    """No replica acknowledged a write within WAIT's time, or the server is not a master
+    that may take writes: the write may be lost, so it is not acknowledged."""
 
 
 def _after_fork() -> None:
@@ -68,6 +96,7 @@ class Wire:
         self.client = client
         self._local = threading.local()
         self._idle: list[Any] = []  # connections released by finished requests, reused LIFO
+        self.wait_ms = replica_wait_ms(client)  # 0: a single Redis, no replica to wait for
         _wires.add(self)
 
     def connection(self) -> Any:
@@ -106,7 +135,13 @@ class Wire:
         self._idle = []
 
     def evalsha(
-        self, conn: Any, sha: Callable[[], str], keys: list[str], args: list, reload: Callable
+        self,
+        conn: Any,
+        sha: Callable[[], str],
+        keys: list[str],
+        args: list,
+        reload: Callable,
+        durable: bool = False,
     ) -> Any:
         """EVALSHA on `conn`: what redis-py's `Script(keys, args)` does, leaner.
 
@@ -114,12 +149,16 @@ class Wire:
         bot.store.conversations.connect, it reconnects once after a dropped connection
         (the store's scripts are idempotent) and calls `reload()` once when Redis lost the
         script (a restart or SCRIPT FLUSH). A timeout is not retried; redis-py closes the
-        connection then.
+        connection then. `durable`: with a master found through Sentinel, the script's
+        writes count only once a replica has them (WAIT, sent in the same write); else
+        NotReplicated, after one more try on the master the Sentinels name then.
         """
         reconnected = reloaded = False
         while True:
             try:
                 command = ("EVALSHA", sha(), len(keys), *keys, *args)
+                if self.wait_ms:
+                    return self._replicated(conn, command, durable)
                 packed = [_pack(command)] if _pack else conn.pack_command(*command)
                 _connected(conn)
                 conn.send_packed_command(packed)
@@ -135,6 +174,60 @@ class Wire:
                     raise
                 reconnected = True
 
+    def _replicated(self, conn: Any, command: tuple, durable: bool) -> Any:
+        """`command` on a Sentinel's master, with `WAIT 1` after it in one write if `durable`."""
+        pack = _pack or _join(conn)
+        wait = ("WAIT", 1, self.wait_ms)
+        _connected(conn)
+        conn.send_packed_command([pack(command) + pack(wait) if durable else pack(command)])
+        try:
+            reply = conn.read_response()
+        except redis.ResponseError as exc:
+            if durable:
+                with contextlib.suppress(redis.ResponseError):
+                    conn.read_response()  # WAIT's answer, which says nothing then
+            raise _refusal(exc) from None
+        if durable:
+            self._replicas(conn)
+        return reply
+
+    def _replicas(self, conn: Any) -> None:
+        """Read WAIT's answer: NotReplicated when no replica acknowledged in time, or when
+        WAIT was refused (a replica refuses it), unless the Sentinels know no replica that
+        is up (`_lone`)."""
+        try:
+            count = conn.read_response()
+        except redis.ResponseError as exc:
+            raise NotReplicated(str(exc).split("\n", 1)[0][:200]) from None
+        if not isinstance(count, int) or count < 1:
+            if not self._lone():
+                raise NotReplicated("no replica acknowledged the write in time")
+
+    def _lone(self) -> bool:
+        """True when the Sentinels know no replica of the master that is up.
+
+        Then there is nothing to wait for, and nothing a failover could promote: the write
+        counts, as on a single Redis (the master's own persistence keeps it). Asked only
+        after a WAIT that counted no replica. The old master of a `SENTINEL FAILOVER` is
+        never lone: until the switch its replica is the one being promoted, and after it
+        the Sentinels name the new master, which the next connection reaches.
+        """
+        pool = self.client.connection_pool
+        return not pool.sentinel_manager.discover_slaves(pool.service_name)
+
+    def confirm(self, conn: Any) -> None:
+        """With a master found through Sentinel: what this connection wrote, and what Redis
+        held when it read, is on a replica (WAIT), else NotReplicated. Nothing to do on a
+        single Redis."""
+        if self.wait_ms:
+            try:
+                _connected(conn)
+                conn.send_packed_command([(_pack or _join(conn))(("WAIT", 1, self.wait_ms))])
+                self._replicas(conn)
+            except redis.ConnectionError:
+                conn.disconnect()
+                raise
+
     def transaction(self, commands: Sequence[Sequence[Any]]) -> list:
         """MULTI, `commands`, EXEC on this thread's connection, sent as one write.
 
@@ -147,10 +240,14 @@ class Wire:
         blocks are idempotent: a job written twice under its id is the same job).
         """
         conn = self.connection()
-        pack = _pack or (lambda args: b"".join(conn.pack_command(*args)))
+        pack = _pack or _join(conn)
         # One buffer: redis-py sends each item of a list with its own sendall().
+        # After a Sentinel's master, WAIT: the block counts once a replica has it.
+        wait = [pack(("WAIT", 1, self.wait_ms))] if self.wait_ms else []
         packed = [
-            b"".join([pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",))])
+            b"".join(
+                [pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",)), *wait]
+            )
         ]
         reconnected = False
         while True:
@@ -166,7 +263,12 @@ class Wire:
                 try:
                     replies = conn.read_response()
                 except redis.ResponseError as exc:  # EXECABORT
-                    raise errors[0] if errors else exc from None
+                    if wait:
+                        with contextlib.suppress(redis.ResponseError):
+                            conn.read_response()
+                    raise _refusal(errors[0] if errors else exc) from None
+                if wait:
+                    self._replicas(conn)
                 break
             except redis.ConnectionError:
                 conn.disconnect()
@@ -177,6 +279,29 @@ class Wire:
             if isinstance(reply, redis.ResponseError):
                 raise reply
         return replies
+
+
+def _join(conn: Any) -> Callable[[tuple], bytes]:
+    """redis-py's packer as one buffer (when hiredis is missing)."""
+    return lambda args: b"".join(conn.pack_command(*args))
+
+
+def _refusal(exc: redis.ResponseError) -> redis.RedisError:
+    """A refusal as raised: NotReplicated when the server is no master that takes writes
+    (a demoted master, or one with no replica under min-replicas-to-write)."""
+    text = str(exc)
+    if text.startswith(NOT_MASTER) or any(f"-{mark} " in text for mark in NOT_MASTER):
+        return NotReplicated(text.split("\n", 1)[0][:200])
+    return exc
+
+
+def replica_wait_ms(client: redis.Redis) -> int:
+    """WAIT's milliseconds for `client`: 0 for a single Redis, which sends no WAIT; for a
+    master found through Sentinel, a share of the command timeout (REPLICA_WAIT)."""
+    if not isinstance(client.connection_pool, SentinelConnectionPool):
+        return 0
+    timeout = socket_timeout(client)
+    return max(1, int(timeout * 1000 * REPLICA_WAIT)) if timeout else REPLICA_WAIT_MS
 
 
 def socket_timeout(client: redis.Redis) -> float | None:

@@ -9,6 +9,7 @@ wrong word, or the menu instead of "Say something.", is an acknowledged message 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,8 @@ INTERVAL = 0.2
 RECOVERY_BOUND = 10.0
 """Issue 21: normal answers again within 10 s of a failover."""
 UNAVAILABLE = "temporarily unavailable"
+REPLICAS = int(os.environ.get("SENTINEL_REPLICAS", "1"))
+"""Replicas of the master (issue 21: one); SENTINEL_REPLICAS=2 measures two."""
 NO_LIMITS = {"BOT_PARTS_DELAY": "0", "BOT_RATE_LIMIT": "0", "BOT_LOOP_STREAK": "0"}
 """One message every 200 ms is faster than a person: the limits would refuse it."""
 
@@ -32,12 +35,17 @@ NO_LIMITS = {"BOT_PARTS_DELAY": "0", "BOT_RATE_LIMIT": "0", "BOT_LOOP_STREAK": "
 class Sentinels:
     """A master, a replica and three Sentinels watching them."""
 
-    def __init__(self, harness, root: Path):
+    def __init__(self, harness, root: Path, replicas: int = REPLICAS):
         self.harness = harness
         self.master = harness.redis(data_dir=root / "master")
-        self.replica = harness.redis(
-            data_dir=root / "replica", extra=("--replicaof", "127.0.0.1", str(self.master.port))
-        )
+        self.replicas = [
+            harness.redis(
+                data_dir=root / f"replica-{n}",
+                extra=("--replicaof", "127.0.0.1", str(self.master.port)),
+            )
+            for n in range(replicas)
+        ]
+        self.replica_count = replicas
         self.ports = []
         for n in range(3):
             folder = root / f"sentinel-{n}"
@@ -59,7 +67,7 @@ class Sentinels:
     def _watching(self) -> bool:
         for port in self.ports:
             sentinel = Redis(port)
-            if len(sentinel.call("SENTINEL", "REPLICAS", MASTER)) < 1:
+            if len(sentinel.call("SENTINEL", "REPLICAS", MASTER)) < self.replica_count:
                 return False
             if len(sentinel.call("SENTINEL", "SENTINELS", MASTER)) < 2:
                 return False
@@ -77,48 +85,95 @@ class Sentinels:
         return int(port)
 
 
-def converse(sender: Sender, number: str, seconds: float, during=None, at: float = 2.0):
-    """Echo exchanges every INTERVAL for `seconds`; `during()` runs once after `at` s.
+PROMPT = "Say something. (Last: {})"
+"""The echo's prompt names the answer stored before it ("..." before the first)."""
 
-    Returns per message: (time sent, kind, ok): kind is "normal", "unavailable", "busy",
-    "lost" (a normal-looking answer that shows the state of an earlier message was lost)
-    or "error" (no HTTP answer).
+
+def _expected(state: tuple[str, str], body: str) -> tuple[tuple[str, str], str]:
+    """The person's state after `body`, and the text its answer must hold.
+
+    A state is (node, last word): at "menu", "4" opens the echo, whose prompt shows the
+    last word stored; at "echo", any text is stored and said back, then the menu.
+    """
+    node, last = state
+    if node == "echo":
+        return ("menu", body), f"You said: {body}"
+    if body == "4":
+        return ("echo", last), PROMPT.format(last)
+    return state, "did not understand"
+
+
+def _observed(text: str) -> tuple[str, str] | None:
+    """The state an answer shows, read back from its text (None: it shows none)."""
+    if "Say something. (Last: " in text:
+        return "echo", text.split("(Last: ", 1)[1].split(")", 1)[0]
+    if "You said: " in text:
+        return "menu", text.split("You said: ", 1)[1].split("\n", 1)[0]
+    return None
+
+
+def converse(sender: Sender, number: str, seconds: float, during=None, at: float = 2.0):
+    """Echo exchanges every INTERVAL for `seconds`, then one more; `during()` runs once at `at` s.
+
+    Every answer is checked against the state the acknowledged messages before it left:
+    the prompt names the word stored last, the echo repeats the word just sent, so any
+    acknowledged message whose state is missing later shows. A message answered
+    "unavailable" may or may not have been written: both states stay possible until the
+    next answer tells. Returns per message (time sent, kind): "normal" (an answer that
+    matches a possible state), "unavailable", "busy", "error" (no HTTP answer) or "lost"
+    (the answer shows an acknowledged message's state missing; the check goes on from the
+    state the answer shows).
     """
     assert sender.sms("hi", number).ok  # the welcome and the menu
     start = time.monotonic()
-    results, expect_prompt, word, done = [], True, 0, False
-    while time.monotonic() - start < seconds:
+    results, possible, word, done, last_round = [], [("menu", "...")], 0, False, False
+    stored, gone = [("menu", "...")], 0  # the states acknowledged messages left, in order
+    while not last_round:
+        last_round = time.monotonic() - start >= seconds
         if during and not done and time.monotonic() - start >= at:
             during()
             done = True
-        body = "4" if expect_prompt else f"word{word}"
+        body = "4" if possible[-1][0] == "menu" else f"word{word}"
+        word += body != "4"
         reply = sender.sms(body, number, timeout=5)
         text = " ".join(reply.texts)
         now = time.monotonic() - start
+        outcomes = [_expected(state, body) for state in possible]
         if not reply.ok:
-            results.append((now, "error"))
+            kind = "error"
         elif UNAVAILABLE in text:
-            results.append((now, "unavailable"))
+            kind = "unavailable"
         elif "still being answered" in text:
-            results.append((now, "busy"))
-        elif expect_prompt:
-            results.append((now, "normal" if "Say something." in text else "lost"))
-            expect_prompt = "Say something." not in text
+            kind = "busy"
         else:
-            results.append((now, "normal" if f"You said: word{word}" in text else "lost"))
-            expect_prompt, word = True, word + 1
+            matching = [after for after, shown in outcomes if shown in text]
+            kind = "normal" if matching else "lost"
+            seen = _observed(text) or ("menu", "...")
+            if not matching:  # back to an older state: count the acknowledged messages gone
+                node, last = seen
+                before = ("menu", last) if node == "echo" else ("echo", None)
+                back = [i for i, (n, w) in enumerate(stored) if n == before[0]
+                        and before[1] in (None, w)]  # fmt: skip
+                gone += len(stored) - 1 - (back[-1] if back else -1)
+            possible = matching[-1:] or [seen]
+            stored.append(possible[0])
+        if kind in ("error", "unavailable", "busy"):  # written or not: both may follow
+            possible = list(dict.fromkeys([*possible, *(after for after, _ in outcomes)]))[-2:]
+        results.append((now, kind))
         time.sleep(INTERVAL)
-    return results
+    return results, gone
 
 
-def summary(results, event_at: float) -> dict:
+def summary(results, gone: int, event_at: float) -> dict:
     after = [(t, kind) for t, kind in results if t >= event_at]
     bad = [t for t, kind in after if kind != "normal"]
     recovered = next((t for t, kind in after if kind == "normal" and t > max(bad, default=0)), None)
     return {
         "messages": len(results),
         "refused": sum(kind in ("unavailable", "busy", "error") for _, kind in results),
-        "lost": sum(kind == "lost" for _, kind in results),
+        "acknowledged": sum(kind in ("normal", "lost") for _, kind in results),
+        "lost": gone,
+        "lost_seen": sum(kind == "lost" for _, kind in results),
         "recovery_s": round((recovered - event_at) if bad and recovered else 0.0, 2),
         "first_bad_s": round(bad[0] - event_at, 2) if bad else None,
     }
@@ -142,10 +197,11 @@ def _long_reply_sent(sender, fake, number) -> bool:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="issue 21: a controlled SENTINEL FAILOVER lost 1 of 68 acknowledged messages in one "
-    "of three runs of the merged main (at the switch, 11.3 s in); the other runs lost none. "
-    "Suspected: a write that reached the old master while it was being demoted "
-    "(docs/reliability.md). Until found, this is measured and reported, not promised.",
+    reason="issue 21 open: with WAIT 1 after each COMMIT (bot/store/wire.py), one replica: 0 "
+    "acknowledged lost, but recovery ~11.4 s (the new master has no replica until the "
+    "Sentinels turn the old master into one, ~10 s later); two replicas: recovery ~2.4 s, but "
+    "4 acknowledged messages lost in 3 of 8 runs (the second replica acknowledges the old "
+    "master's writes until the Sentinels move it, ~1.3 s). docs/reliability.md.",
 )
 def test_sentinel_failover_keeps_the_conversation(harness, figures, tmp_path):
     sentinels, fake, web, worker = _start(harness, tmp_path)
@@ -160,10 +216,10 @@ def test_sentinel_failover_keeps_the_conversation(harness, figures, tmp_path):
         Redis(sentinels.ports[0]).call("SENTINEL", "FAILOVER", MASTER)
 
     started = time.monotonic()
-    results = converse(sender, number, 14.0, failover)
+    results, gone = converse(sender, number, 14.0, failover)
     event_at = switched["at"] - started
     new = sentinels.master_port()
-    figures_ = summary(results, event_at)
+    figures_ = summary(results, gone, event_at)
     states = Redis(new).keys("bot:s:*")
     after_failover = _long_reply_sent(sender, fake, Sender.new_number())
     figures_.update(old_master=old, new_master=new, worker_sends_after=after_failover)
@@ -188,8 +244,8 @@ def test_sentinel_kill9_of_the_master_measured(harness, figures, tmp_path):
         sentinels.master.kill9()
 
     started = time.monotonic()
-    results = converse(sender, number, 16.0, kill)
-    figures_ = summary(results, killed["at"] - started)
+    results, gone = converse(sender, number, 16.0, kill)
+    figures_ = summary(results, gone, killed["at"] - started)
     figures_.update(new_master=sentinels.master_port(), old_master=sentinels.master.port)
     figures(figures_)
     assert sentinels.master_port() != sentinels.master.port
