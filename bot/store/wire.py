@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -45,6 +46,8 @@ checks a WAIT's timeout at its `hz` (10 a second by default): it may answer up t
 late, still within the command's timeout."""
 REPLICA_WAIT_MS = 1000
 """WAIT's milliseconds for a client without a timeout (the worker's)."""
+REPLICAS_EVERY = 5.0
+"""Seconds between two questions to the Sentinels about how many replicas are up."""
 NOT_MASTER = ("READONLY", "NOREPLICAS")
 """The refusals of a server that is no master taking writes: a demoted master, or one
 without a replica under `min-replicas-to-write`. A script's refusal is wrapped: `Error
@@ -97,6 +100,7 @@ class Wire:
         self._local = threading.local()
         self._idle: list[Any] = []  # connections released by finished requests, reused LIFO
         self.wait_ms = replica_wait_ms(client)  # 0: a single Redis, no replica to wait for
+        self._replicas_known = (1, 0.0)  # (replicas the Sentinels know up, when asked)
         _wires.add(self)
 
     def connection(self) -> Any:
@@ -177,7 +181,7 @@ class Wire:
     def _replicated(self, conn: Any, command: tuple, durable: bool) -> Any:
         """`command` on a Sentinel's master, with `WAIT 1` after it in one write if `durable`."""
         pack = _pack or _join(conn)
-        wait = ("WAIT", 1, self.wait_ms)
+        wait = ("WAIT", self._wanted(), self.wait_ms)
         _connected(conn)
         conn.send_packed_command([pack(command) + pack(wait) if durable else pack(command)])
         try:
@@ -199,21 +203,60 @@ class Wire:
             count = conn.read_response()
         except redis.ResponseError as exc:
             raise NotReplicated(str(exc).split("\n", 1)[0][:200]) from None
-        if not isinstance(count, int) or count < 1:
-            if not self._lone():
+        if not isinstance(count, int) or count < self._replicas_known[0]:
+            if not self._lone(conn):
                 raise NotReplicated("no replica acknowledged the write in time")
 
-    def _lone(self) -> bool:
-        """True when the Sentinels know no replica of the master that is up.
+    def _wanted(self) -> int:
+        """How many replicas a write waits for: every one the Sentinels know to be up (at
+        least 1), asked at most every REPLICAS_EVERY s.
 
-        Then there is nothing to wait for, and nothing a failover could promote: the write
-        counts, as on a single Redis (the master's own persistence keeps it). Asked only
-        after a WAIT that counted no replica. The old master of a `SENTINEL FAILOVER` is
-        never lone: until the switch its replica is the one being promoted, and after it
-        the Sentinels name the new master, which the next connection reaches.
+        Not just one: after a `SENTINEL FAILOVER` with two replicas, the one not promoted
+        goes on acknowledging the old master's writes for a second or so, until the
+        Sentinels move it, and those writes are discarded with the old master. Waiting
+        for all of them, the old master counts one short, and `_lone` refuses the write.
+        """
+        known, asked = self._replicas_known
+        now = time.monotonic()
+        if now - asked >= REPLICAS_EVERY:
+            pool = self.client.connection_pool
+            try:
+                up = pool.sentinel_manager.discover_slaves(pool.service_name)
+                known = max(1, len(up))
+            except redis.RedisError:
+                pass
+            self._replicas_known = (known, now)
+        return known
+
+    def _lone(self, conn: Any) -> bool:
+        """After a WAIT that counted no replica: True when the write counts all the same,
+        because this connection's server is the master every Sentinel that answers names,
+        and none of them is failing it over.
+
+        The old master of a `SENTINEL FAILOVER` never passes: until the promoted replica
+        reports its new role, the leading Sentinel names the old master but flags its
+        failover in progress; after the switch they all name the new one. The new master
+        passes at once, before the old one has become its replica (about ten seconds in
+        which it has no replica to wait for): what it takes is on the master the service
+        follows, as on a single Redis. Asked only after a WAIT that counted no replica.
         """
         pool = self.client.connection_pool
-        return not pool.sentinel_manager.discover_slaves(pool.service_name)
+        here = (str(conn.host), int(conn.port))
+        named = 0
+        for sentinel in pool.sentinel_manager.sentinels:
+            try:
+                state = sentinel.sentinel_masters().get(pool.service_name)
+            except redis.RedisError:
+                continue
+            if not state:
+                continue
+            flags = state.get("flags") or ""
+            if "failover_in_progress" in flags or state.get("is_odown") or state.get("is_sdown"):
+                return False
+            if (str(state.get("ip")), int(state.get("port") or 0)) != here:
+                return False
+            named += 1
+        return named > 0
 
     def confirm(self, conn: Any) -> None:
         """With a master found through Sentinel: what this connection wrote, and what Redis
@@ -222,7 +265,8 @@ class Wire:
         if self.wait_ms:
             try:
                 _connected(conn)
-                conn.send_packed_command([(_pack or _join(conn))(("WAIT", 1, self.wait_ms))])
+                wait = ("WAIT", self._wanted(), self.wait_ms)
+                conn.send_packed_command([(_pack or _join(conn))(wait)])
                 self._replicas(conn)
             except redis.ConnectionError:
                 conn.disconnect()
@@ -243,7 +287,7 @@ class Wire:
         pack = _pack or _join(conn)
         # One buffer: redis-py sends each item of a list with its own sendall().
         # After a Sentinel's master, WAIT: the block counts once a replica has it.
-        wait = [pack(("WAIT", 1, self.wait_ms))] if self.wait_ms else []
+        wait = [pack(("WAIT", self._wanted(), self.wait_ms))] if self.wait_ms else []
         packed = [
             b"".join(
                 [pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",)), *wait]
@@ -298,7 +342,8 @@ def _refusal(exc: redis.ResponseError) -> redis.RedisError:
 def replica_wait_ms(client: redis.Redis) -> int:
     """WAIT's milliseconds for `client`: 0 for a single Redis, which sends no WAIT; for a
     master found through Sentinel, a share of the command timeout (REPLICA_WAIT)."""
-    if not isinstance(client.connection_pool, SentinelConnectionPool):
+    # A Cluster client has no single pool: its own replicas are not followed here.
+    if not isinstance(getattr(client, "connection_pool", None), SentinelConnectionPool):
         return 0
     timeout = socket_timeout(client)
     return max(1, int(timeout * 1000 * REPLICA_WAIT)) if timeout else REPLICA_WAIT_MS

@@ -16,8 +16,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from .harness import SHIPPED_FLOWS, Redis, Sender, free_port, redis_binary, wait_for
 
 MASTER = "bot"
@@ -195,14 +193,6 @@ def _long_reply_sent(sender, fake, number) -> bool:
     return bool(ok)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 21 open: with WAIT 1 after each COMMIT (bot/store/wire.py), one replica: 0 "
-    "acknowledged lost, but recovery ~11.4 s (the new master has no replica until the "
-    "Sentinels turn the old master into one, ~10 s later); two replicas: recovery ~2.4 s, but "
-    "4 acknowledged messages lost in 3 of 8 runs (the second replica acknowledges the old "
-    "master's writes until the Sentinels move it, ~1.3 s). docs/reliability.md.",
-)
 def test_sentinel_failover_keeps_the_conversation(harness, figures, tmp_path):
     sentinels, fake, web, worker = _start(harness, tmp_path)
     sender = Sender(web.port)
