@@ -64,3 +64,20 @@ def test_worker_runs_queued_jobs(redis):
     job.refresh()
     assert job.get_status() == "finished"
     assert job.return_value() == 3
+
+
+def test_worker_keeps_rqs_maintenance_lines_out_of_info(redis, caplog):
+    """RQ logs "cleaning registries" at INFO every 10 s here: noise an operator scrolls past."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="rq.worker")
+    Queue("default", connection=redis).enqueue("builtins.len", "abc")
+    assert run_worker(redis, burst=True) is True
+    lines = [r.getMessage() for r in caplog.records if r.name == "rq.worker"]
+    assert lines, "the worker logs its work at INFO"
+    assert not [line for line in lines if "cleaning" in line]
+    caplog.clear()
+    caplog.set_level(logging.DEBUG, logger="rq.worker")
+    Queue("default", connection=redis).enqueue("builtins.len", "abc")
+    run_worker(redis, burst=True)
+    assert [r for r in caplog.records if "cleaning registries" in r.getMessage()]

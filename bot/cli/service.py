@@ -266,6 +266,19 @@ def _wait_for_redis(connection, stop: list[int]) -> None:
             time.sleep(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)])
 
 
+def _quiet_maintenance(record) -> bool:
+    """A logging filter: RQ's "cleaning registries" lines only when rq.worker logs DEBUG.
+
+    RQ logs its maintenance at INFO each time it runs, every MAINTENANCE seconds here: three
+    lines every 10 s that bury what an operator looks for in `bot run`'s output.
+    """
+    import logging
+
+    if isinstance(record.msg, str) and record.msg.startswith("Worker %s: cleaning"):
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+    return True
+
+
 def _worker_class(pending: list[int]):
     """RQ's Worker, remembering whether it was asked to stop (else it lost Redis).
 
@@ -329,6 +342,9 @@ def run_worker(
     if config is not None or state is not None:
         tasks.configure(config or Settings.from_environ(), state)
     log = logging.getLogger("bot.worker")
+    rq_log = logging.getLogger("rq.worker")
+    if _quiet_maintenance not in rq_log.filters:
+        rq_log.addFilter(_quiet_maintenance)
     names = tuple(queues or QUEUES)
     gone: list[str] = []
     worked = False
