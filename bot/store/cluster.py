@@ -47,53 +47,32 @@ from typing import Any
 
 from redis.cluster import RedisCluster
 
-from bot.core.state import compact_json
 from bot.store import keys, limits, prefs, stats
 from bot.store.conversations import (
-    ACTIVITY_FIELDS,
     HOUR_TTL,
     KEEP_REPLIES,
     MAX_ATTEMPTS,
     MINUTE_TTL,
+    SEEN_AND_RATE,
     STATS_TTL,
     TOKEN_CHARS,
+    WRITE_TURN,
     Busy,
     ConversationStore,
     Handled,
     _Call,
     _stored,
     check_version,
-    question_counter,
 )
-from bot.store.limits import BUDGET_KEEP, Activity
+from bot.store.limits import BUDGET_KEEP
 from bot.store.wire import decoded
-from bot.text import pricing
 
 ASK_BRAKES = "?"
 """CLUSTER_BEGIN's verdict argument when the brakes were not read yet."""
 
-CLUSTER_BEGIN = Template("""
-local seen = redis.call('LPOS', KEYS[3], ARGV[2])
-if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] and string.sub(holder, $token_chars + 2) == ARGV[2] then
-  return {5}
-end
-local now = tonumber(ARGV[4])
-local window = $rate_window_ms
-local rate = redis.call('HMGET', KEYS[5], 'w', 'n', 'm')
-local count = tonumber(rate[2] or '0')
-if ARGV[3] == '1' then
-  local start = tonumber(rate[1] or '0')
-  if now - start >= window or now < start then
-    redis.call('HSET', KEYS[5], 'w', ARGV[4], 'n', 1)
-    count = 1
-  else
-    count = redis.call('HINCRBY', KEYS[5], 'n', 1)
-  end
-  if redis.call('PTTL', KEYS[5]) < window then redis.call('PEXPIRE', KEYS[5], window) end
-end
-if tonumber(rate[3] or '0') > now then
+CLUSTER_BEGIN = Template(
+    SEEN_AND_RATE
+    + """if tonumber(rate[3] or '0') > now then
   return {4, tostring(count), redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[2]) or ''}
 elseif $rate_limit > 0 and count > $rate_limit then
   return {3, tostring(count), redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[2]) or ''}
@@ -107,33 +86,25 @@ if holder and holder ~= ARGV[1] then return {0, ''} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', $lock_ttl_ms)
 return {1, state or '', redis.call('GET', KEYS[4]) or '',
   redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
-""")
+"""
+)
 """KEYS: lock, state, replies, prefs, activity (one slot). ARGV: token, MessageSid, count
 (1 on the first call for a message), now ms, the brakes' verdict ('' none, ASK_BRAKES not
 read yet, else the brake that holds). Answers as BEGIN (bot.store.conversations), without
 counting into any service-wide key; and {8} for a new conversation whose brakes must be
 read first (nothing locked), {6, brake, prefs} when a brake holds (nothing counted)."""
 
-CLUSTER_COMMIT = Template("""
-if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
-if ARGV[5] == '-' then
-  redis.call('DEL', KEYS[4])
-elseif ARGV[5] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[5], 'EX', $prefs_ttl)
-end
-redis.call('RPUSH', KEYS[3], ARGV[3], ARGV[4])
-redis.call('LTRIM', KEYS[3], -2 * $keep_replies, -1)
-redis.call('EXPIRE', KEYS[3], $replies_ttl)
-if #ARGV > 6 then
+CLUSTER_COMMIT = Template(
+    WRITE_TURN
+    + """if #ARGV > 6 then
   redis.call('HSET', KEYS[5], 't', ARGV[7], 'i', ARGV[8], 'o', ARGV[9], 'k', ARGV[10],
     'm', ARGV[11])
   redis.call('PEXPIRE', KEYS[5], ARGV[6])
 end
 redis.call('DEL', KEYS[1])
 return 2
-""")
+"""
+)
 """KEYS: lock, state, replies, prefs, activity (one slot). ARGV: token, state JSON ('' leaves
 it), MessageSid, replies JSON, prefs JSON ('' leaves it, '-' deletes it), activity TTL ms,
 then the activity's values in ACTIVITY_FIELDS order (none: left as it is). Returns 2 when
@@ -260,44 +231,12 @@ class ClusterConversationStore(ConversationStore):
                 spent = self._count(at_ms, units, decoded(reply[1]), [], False)
                 lang = known.lang if known else None
                 return Handled([], None, refused=limits.BRAKE, lang=lang, spent=spent, units=units)
-            state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
-            try:
-                before = prefs.merge(state_raw, prefs_raw)
-                new = before is None or before.flow is None
-                turn = call.step(before)
-                texts = list(turn.texts)
-                twiml, priced = (
-                    call.parts(turn) if call.parts is not None and texts else (None, None)
-                )
-                position, kept = prefs.split(turn.state)
-                preferences = kept or ("-" if prefs_raw else "")
-            except BaseException:
-                self._unlock(names[0], token)
-                raise
-            activity, counter, refused = None, "", None
-            if arrival is not None:
-                values = [decoded(x) if x is not None else "" for x in fields]
-                seen = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
-                activity = limits.observe(seen, arrival, texts, self.limits)
-                if limits.is_loop(activity, arrival):
-                    texts, position, preferences = [], "", ""
-                    counter, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
-            counter = counter or question_counter(turn)
-            channel = arrival.channel if arrival else "sms"
-            if priced is None or not texts:
-                priced = pricing.outbound_units(channel, texts, call.max_segments)
-            units = priced
-            replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
-            args = [token, position, message_sid, replies, preferences]
-            args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
-            if activity is not None:
-                values = activity.to_fields()
-                args += [values[name] for name in ACTIVITY_FIELDS]
+            played = self._play(call, names[0], token, reply)
+            args = [*played.head, *played.activity]
             if int(self._run(None, self._commit, list(names), args)) >= 1:
-                turned = stats.fields_for(new, turn.state, channel) if arrival and turn else []
-                fresh = not state_raw and arrival is not None  # as BEGIN's new-minute count
-                spent = self._count(at_ms, units, counter, turned, fresh)
-                return Handled(texts, turn, refused=refused, spent=spent, units=units, twiml=twiml)
+                fresh = played.fresh and arrival is not None  # as BEGIN's new-minute count
+                spent = self._count(at_ms, played.units, played.counter, played.counted, fresh)
+                return played.handled(spent)
         raise Busy("the conversation lock expired before the turn could be saved")
 
     def _acquire_cluster(

@@ -56,13 +56,7 @@ ACTIVITY_FIELDS = ("t", "i", "o", "k", "m")
 """The activity hash fields COMMIT writes and BEGIN reads (bot.store.limits.Activity); BEGIN also
 keeps the rate-limit window in `w` and `n` there."""
 
-BEGIN = Template("""
-if ARGV[6] then
-  local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then
-    return {7}
-  end
-end
+SEEN_AND_RATE = """
 local seen = redis.call('LPOS', KEYS[3], ARGV[2])
 if seen then return {2, redis.call('LINDEX', KEYS[3], seen + 1)} end
 local holder = redis.call('GET', KEYS[1])
@@ -83,7 +77,41 @@ if ARGV[3] == '1' then
   end
   if redis.call('PTTL', KEYS[5]) < window then redis.call('PEXPIRE', KEYS[5], window) end
 end
-local refused, why = 0, ''
+"""
+"""The start of BEGIN, shared with bot.store.cluster's: a MessageSid answered before returns
+its replies ({2}); one being answered by another delivery says so ({5}); else, on the first
+call for a message, the rate window counts it (`count`, `rate` are read after). KEYS: lock
+(1), replies (3), activity (5); ARGV: token (1), MessageSid (2), count (3), now ms (4)."""
+
+WRITE_TURN = """
+if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
+if ARGV[5] == '-' then
+  redis.call('DEL', KEYS[4])
+elseif ARGV[5] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', $prefs_ttl)
+end
+redis.call('RPUSH', KEYS[3], ARGV[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], -2 * $keep_replies, -1)
+redis.call('EXPIRE', KEYS[3], $replies_ttl)
+"""
+"""The start of COMMIT, shared with bot.store.cluster's: a MessageSid written before returns
+1, a lost lock 0; else the position, the preferences and the replies are written. KEYS:
+lock (1), state (2), replies (3), prefs (4); ARGV: token, state JSON, MessageSid, replies
+JSON, prefs JSON (1 to 5)."""
+
+BEGIN = Template(
+    """
+if ARGV[6] then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then
+    return {7}
+  end
+end
+"""
+    + SEEN_AND_RATE
+    + """local refused, why = 0, ''
 if tonumber(rate[3] or '0') > now then
   refused, why = 4, 'muted'
 elseif $rate_limit > 0 and count > $rate_limit then
@@ -130,7 +158,8 @@ if not state and $new_per_minute > 0 then
 end
 return {1, state or '', redis.call('GET', KEYS[4]) or '',
   redis.call('HMGET', KEYS[5], 't', 'i', 'o', 'k', 'm')}
-""")
+"""
+)
 """KEYS: lock, state, replies, prefs, activity, limit stats, the day's budget, the hour's
 segments, the minute's new conversations. ARGV: token (TOKEN_CHARS hex, ':', the
 MessageSid), MessageSid, count (1 on the first call for a message, else 0), now ms, the
@@ -145,19 +174,9 @@ order} when ours. With a sixth argument, the deadline (Redis's clock, ms) after 
 caller has given up waiting: {7} past it (a call Redis ran only after a stall: nothing is
 counted nor locked, so no lock outlives a caller that answered "unavailable" long ago)."""
 
-COMMIT = Template("""
-if redis.call('LPOS', KEYS[3], ARGV[3]) then return 1 end
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', $state_ttl) end
-if ARGV[5] == '-' then
-  redis.call('DEL', KEYS[4])
-elseif ARGV[5] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[5], 'EX', $prefs_ttl)
-end
-redis.call('RPUSH', KEYS[3], ARGV[3], ARGV[4])
-redis.call('LTRIM', KEYS[3], -2 * $keep_replies, -1)
-redis.call('EXPIRE', KEYS[3], $replies_ttl)
-if #ARGV > 9 then
+COMMIT = Template(
+    WRITE_TURN
+    + """if #ARGV > 9 then
   redis.call('HSET', KEYS[5], 't', ARGV[10], 'i', ARGV[11], 'o', ARGV[12], 'k', ARGV[13],
     'm', ARGV[14])
   redis.call('PEXPIRE', KEYS[5], ARGV[6])
@@ -182,7 +201,8 @@ if ARGV[9] ~= '' then
 end
 redis.call('DEL', KEYS[1])
 return {1, total}
-""")
+"""
+)
 """KEYS: lock, state, replies, prefs, activity, budget, limit stats, the hour's segments,
 the day's turn counters (bot.store.stats). ARGV: token, state JSON ('' leaves it),
 MessageSid, replies JSON, prefs JSON ('' leaves it, '-' deletes it), activity TTL ms,
@@ -294,6 +314,29 @@ class _Call:
     at_ms: int
     parts: Callable[[Any], tuple[int | None, int]] | None
     notice_units: int
+
+
+@dataclass(slots=True)
+class _Played:
+    """A turn run under the lock and priced: what COMMIT writes, and what `handle` returns."""
+
+    turn: Any
+    texts: list[str]
+    twiml: int | None
+    units: int
+    counter: str  # the limit stats field ('' none): a loop, a free-text question
+    refused: str | None  # limits.LOOP when the turn was dropped
+    fresh: bool  # no position stored before: BEGIN counts it in the minute's new ones
+    head: list  # COMMIT's first arguments: token, state, MessageSid, replies, prefs, TTL
+    activity: list  # the activity's values in ACTIVITY_FIELDS order, [] to leave it
+    counted: list[str]  # the console's counter fields (bot.store.stats)
+
+    def handled(self, spent: int) -> Handled:
+        """The answer, once written, with the units spent today."""
+        return Handled(
+            self.texts, self.turn, refused=self.refused, spent=spent, units=self.units,
+            twiml=self.twiml,
+        )  # fmt: skip
 
 
 def _stored(raw: Any) -> Handled:
@@ -455,53 +498,66 @@ class ConversationStore:
                 lang = known.lang if known else None
                 spent = int(reply[3])
                 return Handled([], None, refused=limits.BRAKE, lang=lang, spent=spent, units=units)
-            state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
-            try:
-                before = prefs.merge(state_raw, prefs_raw)
-                new = before is None or before.flow is None  # read before the step moves it
-                turn = call.step(before)
-                texts = list(turn.texts)
-                twiml, priced = (
-                    call.parts(turn) if call.parts is not None and texts else (None, None)
-                )
-                position, kept = prefs.split(turn.state)
-                preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
-            except BaseException:
-                self._unlock(names[0], token)
-                raise
-            activity, counter, refused = None, "", None
-            if arrival is not None:
-                values = [decoded(x) if x is not None else "" for x in fields]
-                before = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
-                activity = limits.observe(before, arrival, texts, self.limits)
-                if limits.is_loop(activity, arrival):
-                    # Drop the turn: a bot's message must not move the conversation or
-                    # trigger a callback, and any reply would feed the loop.
-                    texts, position, preferences = [], "", ""
-                    counter, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
-            counter = counter or question_counter(turn)
-            channel = arrival.channel if arrival else "sms"
-            if priced is None or not texts:  # no plan (tools, tests), or a dropped loop turn
-                priced = pricing.outbound_units(channel, texts, call.max_segments)
-            units = priced
-            replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
-            args = [token, position, message_sid, replies, preferences]
-            args += [limits.activity_ttl_ms(activity, self.limits) if activity else 0]
-            args += [units, counter]
-            # The console's counts (bot.store.stats): messages from people only, not tools.
-            counted = stats.fields_for(new, turn.state, channel) if arrival and turn else []
-            args.append("\n".join(counted))
-            if activity is not None:
-                fields = activity.to_fields()
-                args += [fields[name] for name in ACTIVITY_FIELDS]
+            played = self._play(call, names[0], token, reply)
+            args = [*played.head, played.units, played.counter, "\n".join(played.counted)]
+            args += played.activity
             more = (brake_keys[0], stats_key, brake_keys[1], keys.turn_stats_key(today))
             result = self._run(conn, self._commit, [*names, *more], args, durable=True)
             written, spent = result if isinstance(result, list) else (result, -1)
             if written == 1:
-                return Handled(
-                    texts, turn, refused=refused, spent=int(spent), units=units, twiml=twiml
-                )
+                return played.handled(int(spent))
         raise Busy("the conversation lock expired before the turn could be saved")
+
+    def _play(self, call: _Call, lock: str, token: str, reply: list) -> _Played:
+        """Run the turn on the state BEGIN read, and price what it says: what COMMIT writes.
+
+        Shared by both stores (and bot.store.cluster); each adds its own arguments. A turn
+        that fails frees the lock at once.
+        """
+        arrival = call.arrival
+        state_raw, prefs_raw, fields = reply[1], reply[2], reply[3]
+        try:
+            before = prefs.merge(state_raw, prefs_raw)
+            new = before is None or before.flow is None  # read before the step moves it
+            turn = call.step(before)
+            texts = list(turn.texts)
+            twiml, priced = call.parts(turn) if call.parts is not None and texts else (None, None)
+            position, kept = prefs.split(turn.state)
+            preferences = kept or ("-" if prefs_raw else "")  # "-": a START after a STOP
+        except BaseException:
+            self._unlock(lock, token)
+            raise
+        activity, counter, refused = None, "", None
+        if arrival is not None:
+            values = [decoded(x) if x is not None else "" for x in fields]
+            seen = Activity.from_fields(dict(zip(ACTIVITY_FIELDS, values, strict=True)))
+            activity = limits.observe(seen, arrival, texts, self.limits)
+            if limits.is_loop(activity, arrival):
+                # Drop the turn: a bot's message must not move the conversation or
+                # trigger a callback, and any reply would feed the loop.
+                texts, position, preferences = [], "", ""
+                counter, refused, turn, twiml = "loop_detected", limits.LOOP, None, None
+        counter = counter or question_counter(turn)
+        channel = arrival.channel if arrival else "sms"
+        if priced is None or not texts:  # no plan (tools, tests), or a dropped loop turn
+            priced = pricing.outbound_units(channel, texts, call.max_segments)
+        replies = compact_json(texts if twiml is None else {"t": texts, "n": twiml})
+        head = [token, position, call.message_sid, replies, preferences]
+        head.append(limits.activity_ttl_ms(activity, self.limits) if activity else 0)
+        written = activity.to_fields() if activity is not None else None
+        return _Played(
+            turn=turn,
+            texts=texts,
+            twiml=twiml,
+            units=priced,
+            counter=counter,
+            refused=refused,
+            fresh=not state_raw,
+            head=head,
+            activity=[written[name] for name in ACTIVITY_FIELDS] if written else [],
+            # The console's counts (bot.store.stats): messages from people only, not tools.
+            counted=stats.fields_for(new, turn.state, channel) if arrival and turn else [],
+        )
 
     def _run(
         self, conn: Any, script: Script, keys: list[str], args: list, durable: bool = False
