@@ -63,6 +63,7 @@ from bot.store.conversations import (
     _Call,
     _stored,
     check_version,
+    wait_for_lock,
 )
 from bot.store.limits import BUDGET_KEEP
 from bot.store.wire import decoded
@@ -259,7 +260,4 @@ class ClusterConversationStore(ConversationStore):
                 return reply
             if code == 0:
                 count = False
-            if time.monotonic() + delay > deadline:
-                raise Busy("another message of this conversation is still being processed")
-            time.sleep(delay * (0.5 + random.random()))  # noqa: S311  # nosec B311
-            delay = min(delay * 2, 0.1)
+            delay = wait_for_lock(deadline, delay)

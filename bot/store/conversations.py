@@ -339,6 +339,16 @@ class _Played:
         )  # fmt: skip
 
 
+def wait_for_lock(deadline: float, delay: float) -> float:
+    """Sleep `delay` (jittered) before asking BEGIN again; the next delay, doubled up to
+    0.1 s. Busy when the sleep would end past `deadline` (time.monotonic)."""
+    if time.monotonic() + delay > deadline:
+        raise Busy("another message of this conversation is still being processed")
+    # Jitter spreads out retries of concurrent messages; it protects nothing secret.
+    time.sleep(delay * (0.5 + random.random()))  # noqa: S311  # nosec B311
+    return min(delay * 2, 0.1)
+
+
 def _stored(raw: Any) -> Handled:
     """The answer stored for a MessageSid: its texts, and how many went in TwiML."""
     value = json.loads(raw)
@@ -602,11 +612,7 @@ class ConversationStore:
                 return reply
             if code == 0:
                 count = False
-            if time.monotonic() + delay > deadline:
-                raise Busy("another message of this conversation is still being processed")
-            # Jitter spreads out retries of concurrent messages; it protects nothing secret.
-            time.sleep(delay * (0.5 + random.random()))  # noqa: S311  # nosec B311
-            delay = min(delay * 2, 0.1)
+            delay = wait_for_lock(deadline, delay)
 
     def _unlock(self, lock: str, token: str) -> None:
         """Best effort: a lock we cannot free expires after lock_ttl_ms anyway."""
