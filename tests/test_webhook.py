@@ -530,3 +530,20 @@ def test_a_twilio_retry_of_a_joined_answer_gets_the_same_single_message(make_app
     again = twilio.sms("hello", sid="SM" + "e" * 32)
     assert twilio.texts(first) == ["You said: hello\n\n" + MENU]
     assert again.get_data() == first.get_data()
+
+
+def test_readyz_says_when_the_queue_redis_is_unreachable(make_app, redis_url):
+    """Still ready (messages are answered), but staff see that jobs cannot be queued."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_app(REDIS_QUEUE_URL=f"redis://127.0.0.1:{port}/0").test_client()
+    answer = client.get("/readyz")
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and body.startswith("ready\n")
+    assert "the queue Redis (REDIS_QUEUE_URL) is unreachable (ConnectionError)" in body
+    queue_url = redis_url.rsplit("/", 1)[0] + "/1"
+    body = make_app(REDIS_QUEUE_URL=queue_url).test_client().get("/readyz").get_data(as_text=True)
+    assert "queue Redis" not in body

@@ -490,7 +490,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready to answer messages: flows loaded and Redis answering."""
+    """Ready to answer messages: flows loaded and the state Redis answering; what else is
+    wrong (flows refused, a queue Redis down) in the lines after "ready"."""
     service = _service()
     if not service.runtime.engine.flows.flows:
         return Response("not ready: no flows loaded\n", status=503, mimetype="text/plain")
@@ -500,4 +501,14 @@ def readyz() -> Response:
         text = f"not ready: Redis unreachable ({type(exc).__name__})\n"
         return Response(text, status=503, mimetype="text/plain")
     lines = ["ready", *status_lines(service.runtime, service.redis)]
+    if service.queue is not None and service.queue is not service.redis:
+        # Still ready: messages are answered without it; their later parts, reminders and
+        # callbacks wait (bot_redis_up says 0, and its alert fires).
+        try:
+            service.queue.ping()
+        except redis.RedisError as exc:
+            lines.append(
+                f"the queue Redis (REDIS_QUEUE_URL) is unreachable ({type(exc).__name__}): "
+                "later parts of replies, reminders and callbacks cannot be queued"
+            )
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
