@@ -214,11 +214,11 @@ def run() -> None:
         "PYTHONUNBUFFERED": "1",
         "PATH": bin_dir + os.pathsep + environ.get("PATH", ""),
     }
-    if not production and not config.redis_cluster_nodes:  # a save is live within 2 s
+    if not production:  # a save is live within 2 s
         from bot.cli import watch
 
-        url = children.get("REDIS_URL") or ("" if config.redis_sentinels else config.redis_url)
-        watch.start(config, url)
+        found = config.redis_sentinels or config.redis_cluster_nodes  # web_client finds it
+        watch.start(config, children.get("REDIS_URL") or ("" if found else config.redis_url))
     programs: list[Program] = [Redis(embedded)] if embedded is not None else []
     procfile = parse_procfile(PROCFILE.read_text()).processes
     for name in ("worker", "web", *(n for n in procfile if n not in ("worker", "web"))):

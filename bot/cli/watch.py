@@ -71,7 +71,7 @@ def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     flowset, problems = read_flows(config.flows_path)
     if redis_url:  # the embedded Redis, or REDIS_URL
         client = connect(redis_url, timeout=2.0)
-    else:  # the Sentinels' master
+    else:  # the Sentinels' master, or the Cluster
         client = web_client(dataclasses.replace(config, redis_timeout=2.0))
     if flowset is None:
         errors = [p for p in problems if p.severity == ERROR]

@@ -454,6 +454,11 @@ def test_state_on_a_cluster_and_queues_apart(harness, figures, tmp_path):
         "people_erased": echo_person,
         "queue_keys_of_erased_left": len(queue_left),
     })  # fmt: skip
+    # `bot flows reload` publishes to the Cluster, and the web processes see the version.
+    reload = harness.shell("reload", "bot flows reload", harness.base_env(REDIS_URL="", **env))
+    assert reload.wait_exit(30) is not None and reload.popen.returncode == 0, reload.output()
+    published, _ = wait_for(lambda: "published version (none)" not in web.get("/readyz")[1], 5)
+    assert published, web.get("/readyz")[1]
     assert echo_person == 1, (pseudonyms, left)  # the three speakers keep theirs
     assert queue_left == [], queue_left
     assert evalsha_per_message == 2.0
