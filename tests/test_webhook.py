@@ -277,6 +277,25 @@ def test_forget_deletes_every_key(twilio, redis):
     assert not any(redis.exists(k) for k in keys.conversation_keys(key))
 
 
+def test_forget_erases_the_state_even_with_the_queue_redis_down(make_app, redis, caplog):
+    """REDIS_QUEUE_URL unreachable: the keys still go, and what may be left is logged."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    helper = TwilioHelper(make_app(REDIS_QUEUE_URL=f"redis://127.0.0.1:{port}/0").test_client())
+    helper.sms("hi")
+    helper.sms("2")
+    helper.sms("FORGET")
+    assert any("erased" in t for t in helper.texts(helper.sms("yes")))
+    key = pseudonym(TEST_SECRET, "sms", SENDER)
+    assert not any(redis.exists(k) for k in keys.conversation_keys(key))
+    assert any("forget: the queue Redis failed" in r.getMessage() for r in caplog.records)
+    assert any(r.getMessage().startswith("forget: ") and "key(s)" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+
+
 # --- faults ---------------------------------------------------------------------------
 
 

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from bot.channels import render
 from bot.jobs import callbacks, queues, reminders
 from bot.settings import Settings
@@ -62,20 +64,36 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
     """FORGET confirmed: reminders, callback request, jobs and every key go, whatever TTL.
 
     With REDIS_QUEUE_URL the jobs and their ids are erased on the queue Redis, the rest on
-    the state Redis (on a Cluster, each key on its node), and both rewrite their files.
+    the state Redis (on a Cluster, each key on its node), and both rewrite their files. The
+    state Redis's part never waits on the queue Redis: with the queue Redis down, the keys,
+    the callback request and the state Redis's files are still erased, and what is left on
+    the queue Redis is logged as an error (jobs and their ids expire by their TTLs).
     """
     client, jobs = ctx.store.redis, ctx.jobs
     cancelled = other = 0
-    try:
+    queue_error = None
+    try:  # first, so that no reminder fires after the erasure
         cancelled = reminders.cancel_all(jobs, pseudonym)
+    except redis.RedisError as exc:
+        queue_error = exc
+    try:
         callbacks.forget(client, pseudonym)
-        other = queues.forget_jobs(jobs, pseudonym)
     finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
-        other += _after_running_jobs(jobs, pseudonym)
         persistence.after_erasure(client)
+    try:
+        other = queues.forget_jobs(jobs, pseudonym)
+        other += _after_running_jobs(jobs, pseudonym)
         if jobs is not client:
             persistence.after_erasure(jobs)
+    except redis.RedisError as exc:
+        queue_error = queue_error or exc
+    if queue_error is not None:
+        log.error(
+            "forget: the queue Redis failed (%s): this person's reminders and jobs may be "
+            "left there until they expire; their state and keys are erased",
+            type(queue_error).__name__,
+        )
     log.info("forget: %d key(s), %d reminder(s), %d job(s) deleted", deleted, cancelled, other)
 
 
