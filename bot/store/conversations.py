@@ -237,7 +237,7 @@ MIN_REDIS = (6, 0, 6)
 
 
 class RedisTooOld(RuntimeError):
-    """REDIS_URL points at a Redis older than MIN_REDIS: every message would fail."""
+    """The state Redis is older than MIN_REDIS: every message would fail."""
 
 
 def check_version(version: str) -> None:
@@ -246,7 +246,8 @@ def check_version(version: str) -> None:
     if parts < MIN_REDIS:
         need = ".".join(map(str, MIN_REDIS))
         raise RedisTooOld(
-            f"REDIS_URL points at Redis {version or 'of unknown version'}; the conversation "
+            f"the state Redis (REDIS_URL, the Sentinels' master or the Cluster) is Redis "
+            f"{version or 'of unknown version'}; the conversation "
             f"store needs Redis {need} or newer (it uses LPOS). Upgrade Redis, or unset "
             "REDIS_URL in development to use the embedded one."
         )

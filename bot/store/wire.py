@@ -13,11 +13,14 @@ With a master found through Sentinel, a write is acknowledged only once a replic
 Replication is asynchronous, and `SENTINEL FAILOVER` promotes the replica without stopping
 the old master: it stays a writable master, without replicas, until the Sentinels turn it
 into a replica some ten seconds later, and everything written there meanwhile is discarded.
-So the store's COMMIT and MULTI/EXEC blocks go out followed by `WAIT 1 <ms>` in the same
-write (no round trip more); a WAIT that counts no replica, or a script refused with
-READONLY or NOREPLICAS, closes the connection, which asks the Sentinels for the master
-again, and the call is sent once more (the store's calls are idempotent). A single Redis
-(`REDIS_URL`) sends no WAIT: nothing changes there.
+So the store's COMMIT and MULTI/EXEC blocks go out followed by `WAIT <n> <ms>` in the same
+write (no round trip more), n being every replica the Sentinels know to be up (`_wanted`).
+A WAIT that counts fewer still counts on the master every Sentinel names with no failover
+in progress (`_lone`); else, or for a script refused with READONLY or NOREPLICAS, the
+connection is closed, the next one asks the Sentinels for the master again, and the call
+is sent once more (the store's calls are idempotent). A single Redis (`REDIS_URL`) sends
+no WAIT: nothing changes there. (The Sentinels' own timeout bounds each question to them:
+SENTINEL_TIMEOUT in bot.store.connections.)
 """
 
 from __future__ import annotations
@@ -179,9 +182,10 @@ class Wire:
                 reconnected = True
 
     def _replicated(self, conn: Any, command: tuple, durable: bool) -> Any:
-        """`command` on a Sentinel's master, with `WAIT 1` after it in one write if `durable`."""
+        """`command` on a Sentinel's master, with a WAIT after it in one write if `durable`."""
         pack = _pack or _join(conn)
-        wait = ("WAIT", self._wanted(), self.wait_ms)
+        wanted = self._wanted()
+        wait = ("WAIT", wanted, self.wait_ms)
         _connected(conn)
         conn.send_packed_command([pack(command) + pack(wait) if durable else pack(command)])
         try:
@@ -192,18 +196,18 @@ class Wire:
                     conn.read_response()  # WAIT's answer, which says nothing then
             raise _refusal(exc) from None
         if durable:
-            self._replicas(conn)
+            self._replicas(conn, wanted)
         return reply
 
-    def _replicas(self, conn: Any) -> None:
-        """Read WAIT's answer: NotReplicated when no replica acknowledged in time, or when
-        WAIT was refused (a replica refuses it), unless the Sentinels know no replica that
-        is up (`_lone`)."""
+    def _replicas(self, conn: Any, wanted: int) -> None:
+        """Read WAIT's answer: NotReplicated when fewer than `wanted` replicas acknowledged
+        in time, or when WAIT was refused (a replica refuses it), unless this server is the
+        master the Sentinels follow (`_lone`)."""
         try:
             count = conn.read_response()
         except redis.ResponseError as exc:
             raise NotReplicated(str(exc).split("\n", 1)[0][:200]) from None
-        if not isinstance(count, int) or count < self._replicas_known[0]:
+        if not isinstance(count, int) or count < wanted:
             if not self._lone(conn):
                 raise NotReplicated("no replica acknowledged the write in time")
 
@@ -229,7 +233,7 @@ class Wire:
         return known
 
     def _lone(self, conn: Any) -> bool:
-        """After a WAIT that counted no replica: True when the write counts all the same,
+        """After a WAIT that counted too few replicas: True when the write counts all the same,
         because this connection's server is the master every Sentinel that answers names,
         and none of them is failing it over.
 
@@ -238,7 +242,7 @@ class Wire:
         failover in progress; after the switch they all name the new one. The new master
         passes at once, before the old one has become its replica (about ten seconds in
         which it has no replica to wait for): what it takes is on the master the service
-        follows, as on a single Redis. Asked only after a WAIT that counted no replica.
+        follows, as on a single Redis. Asked only after a WAIT that counted too few.
         """
         pool = self.client.connection_pool
         here = (str(conn.host), int(conn.port))
@@ -265,9 +269,9 @@ class Wire:
         if self.wait_ms:
             try:
                 _connected(conn)
-                wait = ("WAIT", self._wanted(), self.wait_ms)
-                conn.send_packed_command([(_pack or _join(conn))(wait)])
-                self._replicas(conn)
+                wanted = self._wanted()
+                conn.send_packed_command([(_pack or _join(conn))(("WAIT", wanted, self.wait_ms))])
+                self._replicas(conn, wanted)
             except redis.ConnectionError:
                 conn.disconnect()
                 raise
@@ -287,7 +291,8 @@ class Wire:
         pack = _pack or _join(conn)
         # One buffer: redis-py sends each item of a list with its own sendall().
         # After a Sentinel's master, WAIT: the block counts once a replica has it.
-        wait = [pack(("WAIT", self._wanted(), self.wait_ms))] if self.wait_ms else []
+        wanted = self._wanted() if self.wait_ms else 0
+        wait = [pack(("WAIT", wanted, self.wait_ms))] if self.wait_ms else []
         packed = [
             b"".join(
                 [pack(("MULTI",)), *(pack(tuple(c)) for c in commands), pack(("EXEC",)), *wait]
@@ -312,7 +317,7 @@ class Wire:
                             conn.read_response()
                     raise _refusal(errors[0] if errors else exc) from None
                 if wait:
-                    self._replicas(conn)
+                    self._replicas(conn, wanted)
                 break
             except redis.ConnectionError:
                 conn.disconnect()
