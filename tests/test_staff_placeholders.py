@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bench.servers import FAKE_STAFF, filled_flows
-from bot.core.runtime import Runtime, unfilled_staff
-from bot.flow.config import is_unfilled, placeholder
+from bot.core.runtime import Runtime
+from bot.flow.config import is_unfilled, placeholder, unfilled_staff
+from bot.flow.loader import STAFF_FILE
 from bot.settings import ConfigError
 from bot.web.app import create_app
 
@@ -27,7 +28,7 @@ def _production(flows: Path, **extra: str) -> dict[str, str]:
 
 
 def test_every_placeholder_is_named_with_where_and_what():
-    found = unfilled_staff(FLOWS)
+    found = unfilled_staff(FLOWS / STAFF_FILE)
     assert len(found) == 14
     assert found[0].endswith(
         "_staff.yaml:12:20: organisation_name: name of the organisation that runs this line"
@@ -36,7 +37,7 @@ def test_every_placeholder_is_named_with_where_and_what():
 
 
 def test_the_fake_staff_file_leaves_no_placeholder(tmp_path):
-    assert unfilled_staff(filled_flows(tmp_path / "flows")) == []
+    assert unfilled_staff(filled_flows(tmp_path / "flows") / STAFF_FILE) == []
 
 
 def test_the_web_app_refuses_to_start_in_production():
@@ -89,6 +90,6 @@ def test_no_shipped_transcript_shows_a_todo_to_people():
 
 
 def test_the_fake_staff_file_fills_every_value_the_shipped_one_has():
-    names = {f.split(": ")[1] for f in unfilled_staff(FLOWS)}
+    names = {f.split(": ")[1] for f in unfilled_staff(FLOWS / STAFF_FILE)}
     text = FAKE_STAFF.read_text(encoding="utf-8")
     assert len(names) == 14 and all(f"\n{name}:" in text for name in names)

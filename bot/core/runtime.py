@@ -25,11 +25,10 @@ from types import MappingProxyType
 from bot.core.engine import Engine
 from bot.core.snapshot import Snapshot, changed_files, flow_files, version
 from bot.flow import FlowError, FlowSet, Problem, read_flows
-from bot.flow.config import is_unfilled
+from bot.flow.config import unfilled_staff
 from bot.flow.loader import SERVICE_VALUES, STAFF_FILE
 from bot.flow.model import Hours
-from bot.flow.problems import ERROR, Collector
-from bot.flow.yamlpos import YDict, load
+from bot.flow.problems import ERROR
 from bot.i18n.hours import render as render_hours
 from bot.i18n.translator import CatalogTranslator, to_digits
 from bot.settings import CHECKOUT, ConfigError, Settings, service_values
@@ -197,48 +196,11 @@ def _keep(snapshot: Snapshot, flows_dir: Path, files: dict[str, str]) -> None:
 _reload_lock = threading.Lock()
 
 
-def unfilled_staff(flows_dir: str | Path) -> list[str]:
-    """Each staff value still a placeholder, as `file:line:col: name: what to put there`.
-
-    What to put there is the value's own TODO note, else the comment right above its name.
-    """
-    path = Path(flows_dir) / STAFF_FILE
-    if not path.exists():
-        return []
-    text = path.read_text(encoding="utf-8")
-    data = load(text, Collector(str(path)))
-    if not isinstance(data, YDict):
-        return []
-    lines = text.splitlines()
-    found = []
-    for key, value in data.items():
-        values = value.values() if isinstance(value, YDict) and "days" not in value else [value]
-        if isinstance(value, YDict) and "days" in value:
-            continue  # opening hours: the loader checks them
-        if not any(is_unfilled(str(v or "").strip()) for v in values):
-            continue
-        line, col = data.val_pos[key]
-        above = lines[data.key_pos[key][0] - 2].strip() if data.key_pos[key][0] > 1 else ""
-        comment = above.lstrip("# ").strip() if above.startswith("#") else ""
-        note = str(value or "").strip() if not isinstance(value, YDict) else ""
-        note = note.removeprefix("TODO:").strip() if "TODO" in note else ""
-        what = note or comment or "its value"
-        found.append(f"{_shown(path)}:{line}:{col}: {key}: {what}")
-    return found
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def refuse_placeholders(settings: Settings) -> None:
     """BOT_ENV=production: ConfigError naming every staff value still a placeholder."""
     if not settings.production:
         return
-    found = unfilled_staff(settings.flows_path)
+    found = unfilled_staff(Path(settings.flows_path) / STAFF_FILE)
     if found:
         raise ConfigError(
             f"BOT_ENV=production refuses to start while {len(found)} staff value(s) are "

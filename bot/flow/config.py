@@ -9,11 +9,12 @@ people read a bracketed placeholder (`placeholder`), and production refuses to s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from types import MappingProxyType
 
 from bot.flow.model import DAYS, Command, Hours, Settings, Text
 from bot.flow.problems import Collector, did_you_mean
-from bot.flow.yamlpos import YDict, YList
+from bot.flow.yamlpos import YDict, YList, load
 from bot.text.durations import parse_duration
 
 COMMANDS = ("MENU", "BACK", "LANG", "HELP", "STOP", "START", "FORGET")
@@ -273,7 +274,7 @@ def placeholder(key: str) -> str:
 
     Short, plainly a gap, and the sentence around it still reads ("[organisation name]
     runs this line"), where the TODO note to staff read as part of the sentence. Production
-    refuses to start with any (bot.core.runtime.unfilled_staff).
+    refuses to start with any (`unfilled_staff`).
     """
     return f"[{key.replace('_', ' ')}]"
 
@@ -284,3 +285,40 @@ _PLACEHOLDER = re.compile(r"\[[a-z0-9 ]+\]")
 def is_unfilled(value: str) -> bool:
     """True when a staff value is still a placeholder (a TODO note, or `[its name]`)."""
     return not value or bool(_TODO.search(value)) or bool(_PLACEHOLDER.fullmatch(value))
+
+
+def unfilled_staff(path: Path) -> list[str]:
+    """Each value of the staff file `path` still a placeholder, as `file:line:col: name:
+    what to put there` (production refuses to start with any: bot.core.runtime).
+
+    What to put there is the value's own TODO note, else the comment right above its name.
+    """
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    data = load(text, Collector(str(path)))
+    if not isinstance(data, YDict):
+        return []
+    lines = text.splitlines()
+    found = []
+    for key, value in data.items():
+        values = value.values() if isinstance(value, YDict) and "days" not in value else [value]
+        if isinstance(value, YDict) and "days" in value:
+            continue  # opening hours: the loader checks them
+        if not any(is_unfilled(str(v or "").strip()) for v in values):
+            continue
+        line, col = data.val_pos[key]
+        above = lines[data.key_pos[key][0] - 2].strip() if data.key_pos[key][0] > 1 else ""
+        comment = above.lstrip("# ").strip() if above.startswith("#") else ""
+        note = str(value or "").strip() if not isinstance(value, YDict) else ""
+        note = note.removeprefix("TODO:").strip() if "TODO" in note else ""
+        what = note or comment or "its value"
+        found.append(f"{_shown(path)}:{line}:{col}: {key}: {what}")
+    return found
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
