@@ -236,7 +236,8 @@ class ClusterConversationStore(ConversationStore):
             args = [*played.head, *played.activity]
             if int(self._run(None, self._commit, list(names), args)) >= 1:
                 fresh = played.fresh and arrival is not None  # as BEGIN's new-minute count
-                spent = self._count(at_ms, played.units, played.counter, played.counted, fresh)
+                counts = (played.limit_field, played.turn_fields)
+                spent = self._count(at_ms, played.units, *counts, fresh)
                 return played.handled(spent)
         raise Busy("the conversation lock expired before the turn could be saved")
 

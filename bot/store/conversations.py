@@ -325,12 +325,12 @@ class _Played:
     texts: list[str]
     twiml: int | None
     units: int
-    counter: str  # the limit stats field ('' none): a loop, a free-text question
+    limit_field: str  # the limit stats field ("" none): a dropped loop, a free-text question
     refused: str | None  # limits.LOOP when the turn was dropped
     fresh: bool  # no position stored before: BEGIN counts it in the minute's new ones
     head: list  # COMMIT's first arguments: token, state, MessageSid, replies, prefs, TTL
     activity: list  # the activity's values in ACTIVITY_FIELDS order, [] to leave it
-    counted: list[str]  # the console's counter fields (bot.store.stats)
+    turn_fields: list[str]  # the console's counter fields (bot.store.stats)
 
     def handled(self, spent: int) -> Handled:
         """The answer, once written, with the units spent today."""
@@ -510,7 +510,7 @@ class ConversationStore:
                 spent = int(reply[3])
                 return Handled([], None, refused=limits.BRAKE, lang=lang, spent=spent, units=units)
             played = self._play(call, names[0], token, reply)
-            args = [*played.head, played.units, played.counter, "\n".join(played.counted)]
+            args = [*played.head, played.units, played.limit_field, "\n".join(played.turn_fields)]
             args += played.activity
             more = (brake_keys[0], stats_key, brake_keys[1], keys.turn_stats_key(today))
             result = self._run(conn, self._commit, [*names, *more], args, durable=True)
@@ -561,13 +561,13 @@ class ConversationStore:
             texts=texts,
             twiml=twiml,
             units=priced,
-            counter=counter,
+            limit_field=counter,
             refused=refused,
             fresh=not state_raw,
             head=head,
             activity=[written[name] for name in ACTIVITY_FIELDS] if written else [],
             # The console's counts (bot.store.stats): messages from people only, not tools.
-            counted=stats.fields_for(new, turn.state, channel) if arrival and turn else [],
+            turn_fields=stats.fields_for(new, turn.state, channel) if arrival and turn else [],
         )
 
     def _run(
