@@ -80,14 +80,16 @@ def _forget(ctx: EventContext, pseudonym: str, clear_number: str, event: Any) ->
         callbacks.forget(client, pseudonym)
     finally:  # whatever failed above, the conversation's keys go, then leave the files
         deleted = ctx.store.forget(pseudonym)
+        try:
+            other = queues.forget_jobs(jobs, pseudonym)
+            other += _after_running_jobs(jobs, pseudonym)
+        except redis.RedisError as exc:
+            queue_error = queue_error or exc
+        # Last, after every deletion: a DEL written after the rewrite began names its key
+        # (the pseudonym) in the new file.
         persistence.after_erasure(client)
-    try:
-        other = queues.forget_jobs(jobs, pseudonym)
-        other += _after_running_jobs(jobs, pseudonym)
-        if jobs is not client:
+        if jobs is not client and queue_error is None:
             persistence.after_erasure(jobs)
-    except redis.RedisError as exc:
-        queue_error = queue_error or exc
     if queue_error is not None:
         log.error(
             "forget: the queue Redis failed (%s): this person's reminders and jobs may be "
