@@ -50,7 +50,7 @@ def _kill_tree(proc) -> list[int]:
 def test_due_jobs_run_after_worker_kill_and_restart(harness, figures):
     fake, redis, web, worker, env = _start(harness)
     _kill_tree(worker)
-    harness.worker(redis.url, **env)
+    again = harness.worker(redis.url, **env)
     restarted = time.monotonic()
     sender, number = Sender(web.port), Sender.new_number()
     _long_reply(sender, number)
@@ -65,7 +65,11 @@ def test_due_jobs_run_after_worker_kill_and_restart(harness, figures):
             "waited_up_to_s": WAIT,
         }
     )
-    assert sent and seconds <= DUE_BOUND
+    assert sent and seconds <= DUE_BOUND, (
+        f"scheduled: {redis.client.keys('rq:scheduled:*')}, locks: "
+        f"{redis.client.keys('rq:scheduler-lock:*')}\n--- worker after the restart:\n"
+        f"{again.output()[-3000:]}\n--- web:\n{web.proc.output()[-2000:]}"
+    )
 
 
 def test_due_jobs_run_after_redis_restart(harness, figures):
