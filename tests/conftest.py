@@ -254,21 +254,13 @@ def run_jobs(redis):
     """
     from rq import Queue, SimpleWorker, Worker
 
+    from bot.cli.service import PromptExit
     from bot.jobs.queues import QUEUES
 
-    class Prompt:
-        """Exits at once: rq 3.0's pub/sub thread could hold a burst worker's exit for 60 s,
-        past the 60 s its jobs' results are kept (bot.cli.service's worker has the same fix)."""
-
-        def unsubscribe(self) -> None:
-            if self.pubsub_thread:
-                self.pubsub_thread.stop(timeout=0)
-            super().unsubscribe()
-
-    class PromptSimpleWorker(Prompt, SimpleWorker):
+    class PromptSimpleWorker(PromptExit, SimpleWorker):
         pass
 
-    class PromptWorker(Prompt, Worker):
+    class PromptWorker(PromptExit, Worker):
         pass
 
     def run(forking: bool = False) -> bool:

@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -279,6 +280,23 @@ def _quiet_maintenance(record) -> bool:
     return True
 
 
+class PromptExit:
+    """Mixed into RQ's workers (`bot worker`'s, and the tests' burst workers): they exit at once.
+
+    rq 3.0 unsubscribes, then stops its pub/sub thread: with redis-py 8.2 a thread that read
+    the unsubscribe reply first waits up to 60 s for a new subscription, and so does the
+    worker's exit (`bot worker --burst`, a SIGTERM). Stopping the thread's loop first lets
+    the reply end it at once.
+    """
+
+    pubsub_thread: Any
+
+    def unsubscribe(self) -> None:
+        if self.pubsub_thread:
+            self.pubsub_thread.stop(timeout=0)
+        super().unsubscribe()  # type: ignore[misc]
+
+
 def _worker_class(pending: list[int]):
     """RQ's Worker, remembering whether it was asked to stop (else it lost Redis).
 
@@ -288,7 +306,7 @@ def _worker_class(pending: list[int]):
     from rq import Worker
     from rq.exceptions import StopRequested
 
-    class StoppableWorker(Worker):
+    class StoppableWorker(PromptExit, Worker):
         stop_signal = 0
 
         def request_stop(self, signum, frame):
@@ -300,15 +318,6 @@ def _worker_class(pending: list[int]):
                 self.stop_signal = pending[0]
                 raise StopRequested()
             super().check_for_suspension(burst)
-
-        def unsubscribe(self) -> None:
-            # rq 3.0 unsubscribes, then stops its pub/sub thread: with redis-py 8.2 a thread
-            # that read the unsubscribe reply first waits up to 60 s for a new subscription,
-            # and so does the worker's exit (`bot worker --burst`, a SIGTERM). Stopping the
-            # thread's loop first lets the reply end it at once.
-            if self.pubsub_thread:
-                self.pubsub_thread.stop(timeout=0)
-            super().unsubscribe()
 
     return StoppableWorker
 
