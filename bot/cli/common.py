@@ -72,3 +72,13 @@ locales_option = click.option(
     help="Catalogs folder (default: the configured one).",
 )  # fmt: skip
 """`--locales DIR`, beside `flows_option`."""
+
+
+def cli_client(config: Settings):
+    """A client on the service's state Redis (REDIS_URL, the Sentinels' master or the
+    Cluster), patient enough for a command: at least 2 s where the web allows less."""
+    import dataclasses
+
+    from bot.store.connections import web_client
+
+    return web_client(dataclasses.replace(config, redis_timeout=max(config.redis_timeout, 2.0)))

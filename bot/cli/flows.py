@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import load_runtime, settings
+from bot.cli.common import cli_client, load_runtime, settings
 from bot.flow import read_flows
 from bot.flow.problems import ERROR, WARNING, added
 
@@ -220,7 +220,7 @@ def reload() -> None:
     before = flow_files(before_dir) if before_dir else {}
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
-    client = _redis(config)
+    client = cli_client(config)
     try:
         if flowset is None:
             lines = [str(p) for p in problems if p.severity == ERROR]
@@ -249,15 +249,6 @@ def reload() -> None:
     )
 
 
-def _redis(config):
-    """A client on the service's Redis (through Sentinel when set), patient enough for a CLI."""
-    import dataclasses
-
-    from bot.store.connections import web_client
-
-    return web_client(dataclasses.replace(config, redis_timeout=max(config.redis_timeout, 2.0)))
-
-
 def _ago(seconds: float) -> str:
     return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
 
@@ -277,7 +268,7 @@ def status() -> None:
     from bot.store import published
 
     config = settings()
-    client = _redis(config)
+    client = cli_client(config)
     try:
         version, at = published.current(client)
         found = published.processes(client)

@@ -218,8 +218,7 @@ def run() -> None:
     if not production:  # a save is live within 2 s
         from bot.cli import watch
 
-        found = config.redis_sentinels or config.redis_cluster_nodes  # web_client finds it
-        watch.start(config, children.get("REDIS_URL") or ("" if found else config.redis_url))
+        watch.start(config, children.get("REDIS_URL", ""))  # the embedded one, if started
     programs: list[Program] = [Redis(embedded)] if embedded is not None else []
     procfile = parse_procfile(PROCFILE.read_text()).processes
     for name in ("worker", "web", *(n for n in procfile if n not in ("worker", "web"))):

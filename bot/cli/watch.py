@@ -56,23 +56,20 @@ def compile_catalogs(paths: list[str]) -> list[str]:
 
 def publish(config: Settings, redis_url: str) -> tuple[list[str], list[str]]:
     """Validate the flows on disk and publish them if they validate: (errors, changed files)."""
+    from bot.cli.common import cli_client
     from bot.core.snapshot import Snapshot, changed_files, flow_files
     from bot.core.snapshot import version as flows_version
     from bot.flow import read_flows
     from bot.flow.problems import ERROR
     from bot.store import published
-    from bot.store.connections import web_client
-    from bot.store.conversations import connect
 
     snapshot = Snapshot.for_folder(config.var_path, config.flows_path)
     kept = snapshot.unpack()
     before = flow_files(kept) if kept else None
     files = flow_files(config.flows_path)
     flowset, problems = read_flows(config.flows_path)
-    if redis_url:  # the embedded Redis, or REDIS_URL
-        client = connect(redis_url, timeout=2.0)
-    else:  # the Sentinels' master, or the Cluster
-        client = web_client(dataclasses.replace(config, redis_timeout=2.0))
+    # `redis_url`: the embedded Redis `bot run` started; else the service's own Redis.
+    client = cli_client(dataclasses.replace(config, redis_url=redis_url) if redis_url else config)
     if flowset is None:
         errors = [p for p in problems if p.severity == ERROR]
         published.record_failure(client, [str(p) for p in errors])  # for /readyz
