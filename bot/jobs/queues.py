@@ -130,17 +130,30 @@ def enqueue_reply(
     return job
 
 
-def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
-    """Queue `deliver_callback`; retried with backoff while the staff channel fails."""
+def _enqueue_for_staff(
+    connection: redis_lib.Redis, function: str, *args: Any, **options: Any
+) -> Job:
+    """Queue a delivery to staff: retried with backoff (DELIVERY_BACKOFF) while the staff
+    channel fails, and dropped after CALLBACK_JOB_TTL if no worker took it."""
     return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
-        DELIVER_CALLBACK,
-        pseudonym,
-        job_id=f"callback-{pseudonym}",
-        description="deliver_callback",
+        function,
+        *args,
         retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
         ttl=CALLBACK_JOB_TTL,
+        **options,
+    )
+
+
+def enqueue_callback(connection: redis_lib.Redis, pseudonym: str) -> Job:
+    """Queue `deliver_callback`; retried with backoff while the staff channel fails."""
+    return _enqueue_for_staff(
+        connection,
+        DELIVER_CALLBACK,
+        pseudonym,
+        job_id=f"callback-{pseudonym}",
+        description="deliver_callback",
         meta=logs.job_meta(),
     )
 
@@ -149,31 +162,19 @@ def enqueue_alert(
     connection: redis_lib.Redis, day: str, share: int, subject: str, text: str
 ) -> Job:
     """Queue `alert_staff` once per day and share of the budget (its id says which)."""
-    return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
+    return _enqueue_for_staff(
+        connection,
         ALERT_STAFF,
         subject,
         text,
         job_id=f"alert-budget-{day}-{share}",
         description="alert_staff",
-        retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        ttl=CALLBACK_JOB_TTL,
     )
 
 
 def enqueue_flows_report(connection: redis_lib.Redis, lines: list[str], serving: str) -> Job:
     """Queue `report_flows` (errors as file:line:col; no personal data), retried like callbacks."""
-    return Queue(QUEUE_DEFAULT, connection=connection).enqueue(
-        REPORT_FLOWS,
-        lines,
-        serving,
-        description="report_flows",
-        retry=Retry(max=len(DELIVERY_BACKOFF), interval=list(DELIVERY_BACKOFF)),
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        ttl=CALLBACK_JOB_TTL,
-    )
+    return _enqueue_for_staff(connection, REPORT_FLOWS, lines, serving, description="report_flows")
 
 
 # --- clean-up -------------------------------------------------------------------------
