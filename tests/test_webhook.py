@@ -277,14 +277,18 @@ def test_forget_deletes_every_key(twilio, redis):
     assert not any(redis.exists(k) for k in keys.conversation_keys(key))
 
 
-def test_forget_erases_the_state_even_with_the_queue_redis_down(make_app, redis, caplog):
-    """REDIS_QUEUE_URL unreachable: the keys still go, and what may be left is logged."""
+def _nobody_listens() -> str:
+    """A Redis URL on a local port nothing listens on: a queue Redis that is down."""
     import socket
 
-    with socket.socket() as probe:  # a port nothing listens on
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    helper = TwilioHelper(make_app(REDIS_QUEUE_URL=f"redis://127.0.0.1:{port}/0").test_client())
+        return f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+
+
+def test_forget_erases_the_state_even_with_the_queue_redis_down(make_app, redis, caplog):
+    """REDIS_QUEUE_URL unreachable: the keys still go, and what may be left is logged."""
+    helper = TwilioHelper(make_app(REDIS_QUEUE_URL=_nobody_listens()).test_client())
     helper.sms("hi")
     helper.sms("2")
     helper.sms("FORGET")
@@ -553,12 +557,7 @@ def test_a_twilio_retry_of_a_joined_answer_gets_the_same_single_message(make_app
 
 def test_readyz_says_when_the_queue_redis_is_unreachable(make_app, redis_url):
     """Still ready (messages are answered), but staff see that jobs cannot be queued."""
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = make_app(REDIS_QUEUE_URL=f"redis://127.0.0.1:{port}/0").test_client()
+    client = make_app(REDIS_QUEUE_URL=_nobody_listens()).test_client()
     answer = client.get("/readyz")
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200 and body.startswith("ready\n")

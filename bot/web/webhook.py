@@ -89,13 +89,15 @@ def init_app(app: Flask, runtime: Runtime, settings: Settings) -> Service:
         log.warning("Redis is not reachable at startup (%s); will retry", type(exc).__name__)
     token = settings.twilio_auth_token
     validator = RequestValidator(token) if token else None
-    service = Service(runtime, store, client, validator, settings)
-    service.templates_path = str(default_map_path(settings))
     queue = connections.queue_client(settings)
-    service.queue, service.queue_transaction = (
+    jobs, transaction = (
         (queue, connections.transaction_runner(queue)) if queue is not None
         else (client, store.transaction_of)
     )  # fmt: skip
+    service = Service(
+        runtime, store, client, validator, settings, queue=jobs, queue_transaction=transaction
+    )
+    service.templates_path = str(default_map_path(settings))
     app.extensions["bot"] = service
     app.register_blueprint(bp)
 
@@ -501,7 +503,7 @@ def readyz() -> Response:
         text = f"not ready: Redis unreachable ({type(exc).__name__})\n"
         return Response(text, status=503, mimetype="text/plain")
     lines = ["ready", *status_lines(service.runtime, service.redis)]
-    if service.queue is not None and service.queue is not service.redis:
+    if service.queue is not service.redis:
         # Still ready: messages are answered without it; their later parts, reminders and
         # callbacks wait (bot_redis_up says 0, and its alert fires).
         try:

@@ -23,7 +23,7 @@ def dashboard() -> str:
     conversations = counts.shown(sum(r.count for r in today), minimum)
     waiting = len(requests_.open_requests(client, now))
     spent = common.service().store.spent(now)
-    health = jobs_health.check(common.service().queue or client, now, client)
+    health = jobs_health.check(common.service().queue, now, client)
     return render_template(
         "console/dashboard.html",
         conversations=conversations,

@@ -19,7 +19,7 @@ def health_page() -> str:
     """Everything at one glance."""
     client = common.service().redis
     now = common.now()
-    found = jobs_health.check(common.service().queue or client, now, client)
+    found = jobs_health.check(common.service().queue, now, client)
     try:
         spent = common.service().store.spent(now)
     except Exception:  # Redis down: the page still shows what it can
