@@ -50,7 +50,6 @@ from redis.cluster import RedisCluster
 from bot.store import keys, limits, prefs, stats
 from bot.store.conversations import (
     HOUR_TTL,
-    KEEP_REPLIES,
     MAX_ATTEMPTS,
     MINUTE_TTL,
     SEEN_AND_RATE,
@@ -120,25 +119,18 @@ def clustered(client: Any) -> bool:
 class ClusterConversationStore(ConversationStore):
     """ConversationStore on a RedisCluster: per-person scripts, service-wide counters apart."""
 
+    begin_script = CLUSTER_BEGIN
+    commit_script = CLUSTER_COMMIT
+
     def __init__(self, client: Any, **kwargs: Any):
         super().__init__(client, **kwargs)
         self._patience_ms = 0  # no deadline: see the module docstring
-        settings = {
-            "token_chars": TOKEN_CHARS,
-            "rate_window_ms": int(self.limits.rate_window_ms),
-            "rate_limit": int(self.limits.rate_limit),
-            "lock_ttl_ms": self.lock_ttl_ms,
-            "ask": ASK_BRAKES,
-            "state_ttl": self.state_ttl,
-            "prefs_ttl": self.prefs_ttl,
-            "replies_ttl": self.replies_ttl,
-            "keep_replies": KEEP_REPLIES,
-        }
-        self._begin = client.register_script(CLUSTER_BEGIN.substitute(settings))
-        self._commit = client.register_script(CLUSTER_COMMIT.substitute(settings))
         self._braked = any(
             (self.limits.daily_segments, self.limits.segments_per_hour, self.limits.new_per_minute)
         )
+
+    def _settings(self) -> dict[str, Any]:
+        return {**super()._settings(), "ask": ASK_BRAKES}
 
     def load_scripts(self) -> None:
         """Load the scripts on every primary (redis-py sends SCRIPT LOAD to all of them)."""

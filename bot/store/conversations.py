@@ -361,6 +361,11 @@ def _stored(raw: Any) -> Handled:
 class ConversationStore:
     """Reads, locks and writes conversation state; one instance per process, thread-safe."""
 
+    begin_script = BEGIN
+    """The BEGIN and COMMIT templates, filled in with the store's settings (`_settings`);
+    bot.store.cluster's store has its own."""
+    commit_script = COMMIT
+
     def __init__(
         self,
         client: redis.Redis,
@@ -383,7 +388,15 @@ class ConversationStore:
         timeout = socket_timeout(client)
         self._patience_ms = int(timeout * 1000) if timeout else 0
         self._clock_ms = 0.0
-        settings = {
+        settings = self._settings()
+        self._begin = client.register_script(self.begin_script.substitute(settings))
+        self._commit = client.register_script(self.commit_script.substitute(settings))
+        self._release = client.register_script(RELEASE)
+        self._spend = client.register_script(SPEND)
+
+    def _settings(self) -> dict[str, Any]:
+        """What the scripts' templates name: written into them, not sent with each call."""
+        return {
             "lock_ttl_ms": self.lock_ttl_ms,
             "rate_window_ms": int(self.limits.rate_window_ms),
             "rate_limit": int(self.limits.rate_limit),
@@ -401,10 +414,6 @@ class ConversationStore:
             "segments_per_hour": int(self.limits.segments_per_hour),
             "new_per_minute": int(self.limits.new_per_minute),
         }
-        self._begin = client.register_script(BEGIN.substitute(settings))
-        self._commit = client.register_script(COMMIT.substitute(settings))
-        self._release = client.register_script(RELEASE)
-        self._spend = client.register_script(SPEND)
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings: Settings) -> ConversationStore:
